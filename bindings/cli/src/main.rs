@@ -1,0 +1,387 @@
+//! `aspekt`: check, evaluate and test questionnaire definitions.
+//!
+//! A thin translation layer: every decision is the engine's. This file reads
+//! files and arguments, calls `aspekt`, and prints what it returns.
+
+use std::io::{IsTerminal, Read, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use aspekt::{Evaluator, Request, SchemaKind, Severity, Source};
+use clap::{Parser, Subcommand, ValueEnum};
+
+#[derive(Parser)]
+#[command(
+    name = "aspekt",
+    version,
+    about = "Score counselling questionnaires; release only results, never answers",
+    long_about = None
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Clone, Copy, ValueEnum, PartialEq, Eq)]
+enum Format {
+    Text,
+    Json,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Check definitions: files, or folders searched for definition.toml.
+    Check {
+        /// Definition files or folders.
+        #[arg(required = true)]
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Evaluate a request and print the report.
+    Evaluate {
+        /// A definition file, or the id of a built-in library instrument.
+        definition: String,
+        /// The request JSON (file, or - for standard input).
+        #[arg(long)]
+        answers: String,
+        /// Locale of the report (overrides the request).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Audience of the report (overrides the request); default participant.
+        #[arg(long)]
+        audience: Option<String>,
+        /// Privacy-notice version the person consented to (overrides the request).
+        #[arg(long)]
+        consent: Option<String>,
+        /// Output format: the JSON report, or the text a participant reads.
+        #[arg(long, value_enum, default_value_t = Format::Json)]
+        format: Format,
+    },
+    /// Run the examples of definitions (default: the built-in library).
+    Test {
+        /// Definition files or folders.
+        paths: Vec<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print a JSON Schema.
+    Schema {
+        /// definition, request, report or error.
+        #[arg(value_parser = ["definition", "request", "report", "error"])]
+        kind: String,
+    },
+    /// List the built-in instrument library.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Check { paths, format } => check(&paths, format),
+        Command::Evaluate {
+            definition,
+            answers,
+            locale,
+            audience,
+            consent,
+            format,
+        } => evaluate(&definition, &answers, locale, audience, consent, format),
+        Command::Test { paths, format } => test(&paths, format),
+        Command::Schema { kind } => {
+            match SchemaKind::from_name(&kind) {
+                Some(k) => print!("{}", aspekt::json_schema(k)),
+                None => eprintln!("unknown schema `{kind}`"),
+            }
+            Ok(true)
+        }
+        Command::List { format } => list(format),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::from(1),
+        Err(message) => {
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+fn color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// Definition files named by the paths: files as given, folders searched
+/// recursively for `definition.toml`, sorted.
+fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
+    fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), String> {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| format!("error: cannot read folder {}: {e}", dir.display()))?;
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.is_dir() {
+                walk(&p, out)?;
+            } else if p.file_name().is_some_and(|n| n == "definition.toml") {
+                out.push(p);
+            }
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for p in paths {
+        if p.is_dir() {
+            let before = out.len();
+            walk(p, &mut out)?;
+            if out.len() == before {
+                return Err(format!(
+                    "error: no definition.toml below {}\n  help: name a definition file, or a folder holding <id>/definition.toml",
+                    p.display()
+                ));
+            }
+        } else if p.is_file() {
+            out.push(p.clone());
+        } else {
+            return Err(format!("error: {} does not exist", p.display()));
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+fn read_source(path: &Path) -> Result<Source, String> {
+    std::fs::read_to_string(path)
+        .map(|text| Source::new(path.display().to_string(), text))
+        .map_err(|e| format!("error: cannot read {}: {e}", path.display()))
+}
+
+fn check(paths: &[PathBuf], format: Format) -> Result<bool, String> {
+    let files = collect(paths)?;
+    let mut all = Vec::new();
+    let mut clean = true;
+    for f in &files {
+        let source = read_source(f)?;
+        let diags = aspekt::check(&source);
+        clean &= !diags.iter().any(|d| d.severity == Severity::Error);
+        match format {
+            Format::Text => {
+                if diags.is_empty() {
+                    println!("ok    {}", source.name());
+                } else {
+                    eprint!("{}", aspekt::render_pretty(&source, &diags, color()));
+                    let errors = diags
+                        .iter()
+                        .filter(|d| d.severity == Severity::Error)
+                        .count();
+                    let status = if errors > 0 { "FAIL " } else { "ok   " };
+                    println!(
+                        "{status} {} ({errors} error(s), {} warning(s))",
+                        source.name(),
+                        diags.len() - errors
+                    );
+                }
+            }
+            Format::Json => all.extend(diags),
+        }
+    }
+    if format == Format::Json {
+        println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
+    }
+    Ok(clean)
+}
+
+/// A definition by path or library id.
+fn load(definition: &str) -> Result<(Evaluator, Source), String> {
+    let path = Path::new(definition);
+    let source = if path.is_file() {
+        read_source(path)?
+    } else if path.is_dir() && path.join("definition.toml").is_file() {
+        read_source(&path.join("definition.toml"))?
+    } else if let Some(entry) = aspekt::library::get(definition) {
+        entry.source()
+    } else {
+        let known: Vec<&str> = aspekt::library::entries().map(|e| e.id).collect();
+        return Err(format!(
+            "error[unknown_definition]: `{definition}` is neither a file nor a library instrument\n  help: give a path to a definition.toml, or one of: {}",
+            known.join(", ")
+        ));
+    };
+    match aspekt::compile(&source) {
+        Ok(e) => Ok((e, source)),
+        Err(e) => Err(e.render(color())),
+    }
+}
+
+fn evaluate(
+    definition: &str,
+    answers: &str,
+    locale: Option<String>,
+    audience: Option<String>,
+    consent: Option<String>,
+    format: Format,
+) -> Result<bool, String> {
+    let (evaluator, _) = load(definition)?;
+    let mut json = String::new();
+    let read = if answers == "-" {
+        std::io::stdin().read_to_string(&mut json)
+    } else {
+        std::fs::File::open(answers).and_then(|mut f| f.read_to_string(&mut json))
+    };
+    read.map_err(|e| format!("error: cannot read request {answers}: {e}"))?;
+    let report = Request::from_json(&json).and_then(|mut request| {
+        if locale.is_some() {
+            request.locale = locale;
+        }
+        if audience.is_some() {
+            request.audience = audience;
+        }
+        if let Some(notice) = consent {
+            request = request.with_consent(notice);
+        }
+        evaluator.evaluate(&request)
+    });
+    match report {
+        Ok(report) => {
+            let out = match format {
+                Format::Json => format!("{}\n", report.to_json_pretty()),
+                Format::Text => evaluator.render_text(&report),
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            Ok(true)
+        }
+        Err(e) => {
+            match format {
+                Format::Json => println!("{}", aspekt::ErrorEnvelope::from(&e).to_json()),
+                Format::Text => eprintln!("{e}"),
+            }
+            Ok(false)
+        }
+    }
+}
+
+fn test(paths: &[PathBuf], format: Format) -> Result<bool, String> {
+    let sources: Vec<Source> = if paths.is_empty() {
+        aspekt::library::entries().map(|e| e.source()).collect()
+    } else {
+        collect(paths)?
+            .iter()
+            .map(|p| read_source(p))
+            .collect::<Result<_, _>>()?
+    };
+    let mut passed = 0;
+    let mut failed = 0;
+    let mut report = Vec::new();
+    for source in &sources {
+        let evaluator = match aspekt::compile(source) {
+            Ok(e) => e,
+            Err(e) => {
+                failed += 1;
+                eprint!("{}", e.render(color()));
+                println!("FAIL  {} (does not compile)", source.name());
+                continue;
+            }
+        };
+        let outcomes = evaluator.run_examples(Some(source));
+        if outcomes.is_empty() {
+            failed += 1;
+            println!("FAIL  {} has no [[example]]", source.name());
+            continue;
+        }
+        for o in &outcomes {
+            let at = o
+                .location
+                .map(|lc| format!("{}:{}:{}", source.name(), lc.line, lc.column))
+                .unwrap_or_else(|| source.name().to_string());
+            if o.passed() {
+                passed += 1;
+                if format == Format::Text {
+                    println!("ok    {} › {}", evaluator.id(), o.name);
+                }
+            } else {
+                failed += 1;
+                if format == Format::Text {
+                    println!("FAIL  {} › {} ({at})", evaluator.id(), o.name);
+                    for f in &o.failures {
+                        println!("        {f}");
+                    }
+                }
+            }
+        }
+        report.push(serde_json::json!({"definition": source.name(), "examples": outcomes}));
+    }
+    match format {
+        Format::Text => println!("\nexamples: {passed} passed, {failed} failed"),
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"passed": passed, "failed": failed, "definitions": report})
+            )
+            .unwrap_or_default()
+        ),
+    }
+    Ok(failed == 0)
+}
+
+fn list(format: Format) -> Result<bool, String> {
+    let mut rows = Vec::new();
+    for entry in aspekt::library::entries() {
+        let e = entry.compile().map_err(|e| e.render(color()))?;
+        let q = &e.definition().questionnaire;
+        let title = q
+            .title
+            .value()
+            .get(e.locales().first().map_or("", String::as_str))
+            .cloned()
+            .unwrap_or_default();
+        rows.push(serde_json::json!({
+            "id": e.id(),
+            "version": e.version(),
+            "title": title,
+            "items": e.definition().items.len(),
+            "minutes": q.minutes.as_ref().map(|m| *m.value()),
+            "licence": q.source.licence.value(),
+            "commercial_use": q.source.commercial_use,
+            "locales": e.locales(),
+        }));
+    }
+    match format {
+        Format::Json => println!(
+            "{}",
+            serde_json::to_string_pretty(&rows).unwrap_or_default()
+        ),
+        Format::Text => {
+            println!(
+                "{:<10} {:<8} {:>5} {:>4}  {:<22} {:<10} title",
+                "id", "version", "items", "min", "licence", "commercial"
+            );
+            for r in &rows {
+                let s = |k: &str| {
+                    r.get(k)
+                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
+                        .unwrap_or_default()
+                };
+                let commercial = match r.get("commercial_use").and_then(|v| v.as_bool()) {
+                    Some(true) => "yes",
+                    Some(false) => "no",
+                    None => "unknown",
+                };
+                println!(
+                    "{:<10} {:<8} {:>5} {:>4}  {:<22} {:<10} {}",
+                    s("id"),
+                    s("version"),
+                    s("items"),
+                    s("minutes").replace("null", "–"),
+                    s("licence"),
+                    commercial,
+                    s("title")
+                );
+            }
+        }
+    }
+    Ok(true)
+}

@@ -1,0 +1,1359 @@
+//! Compiling a definition: parse, validate, resolve, analyse, stamp.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::fmt;
+use std::ops::Range;
+use std::sync::Arc;
+
+use sha2::{Digest, Sha256};
+
+use crate::diagnostic::{Code, Diagnostic, Sink};
+use crate::evaluator::{Compiled, Evaluator, Neutral};
+use crate::model::{Aggregate, Definition, Text};
+use crate::plan::{BandPlan, ResultPlan, ScalePlan, ScorePlan, TermPlan};
+use crate::span::{Source, Sp};
+
+/// Band ids the format reserves for result statuses.
+pub(crate) const RESERVED_OUTCOMES: [&str; 2] = ["declined", "insufficient"];
+/// Audiences every definition knows.
+pub(crate) const BUILTIN_AUDIENCES: [&str; 2] = ["participant", "counsellor"];
+/// How many intermediate states the reachable-value analysis may use per score.
+const REACH_BUDGET: usize = 2_000_000;
+
+/// A definition that did not compile: its diagnostics, with the source they
+/// point into.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    source: Source,
+    diagnostics: Vec<Diagnostic>,
+}
+
+impl CompileError {
+    /// Every diagnostic, errors and warnings, in source order.
+    pub fn diagnostics(&self) -> &[Diagnostic] {
+        &self.diagnostics
+    }
+
+    /// The source the diagnostics point into.
+    pub fn source(&self) -> &Source {
+        &self.source
+    }
+
+    /// Renders the diagnostics for a terminal, like rustc.
+    #[cfg(feature = "pretty")]
+    pub fn render(&self, color: bool) -> String {
+        crate::diagnostic::render_pretty(&self.source, &self.diagnostics, color)
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let errors = self
+            .diagnostics
+            .iter()
+            .filter(|d| d.severity == crate::Severity::Error)
+            .count();
+        write!(
+            f,
+            "{} does not compile ({errors} error{})",
+            self.source.name(),
+            if errors == 1 { "" } else { "s" }
+        )?;
+        for d in &self.diagnostics {
+            write!(f, "\n{d}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+/// Compiles a TOML definition into an [`Evaluator`].
+///
+/// ```
+/// let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../definitions/who5/definition.toml")).unwrap();
+/// let evaluator = aspekt::compile(&aspekt::Source::new("who5.toml", text)).unwrap();
+/// assert_eq!(evaluator.id(), "who5");
+/// ```
+pub fn compile(source: &Source) -> Result<Evaluator, CompileError> {
+    let mut sink = Sink::new(source);
+    let compiled = build(source, &mut sink);
+    match compiled {
+        Some(mut c) if !sink.has_errors() => {
+            c.warnings = sink.into_vec();
+            Ok(Evaluator::from_compiled(c))
+        }
+        _ => Err(CompileError {
+            source: source.clone(),
+            diagnostics: sink.into_vec(),
+        }),
+    }
+}
+
+/// Every diagnostic of a definition, errors and warnings, without keeping the
+/// evaluator.
+pub fn check(source: &Source) -> Vec<Diagnostic> {
+    match compile(source) {
+        Ok(e) => e.warnings().to_vec(),
+        Err(e) => e.diagnostics,
+    }
+}
+
+fn parse(source: &Source, sink: &mut Sink<'_>) -> Option<Definition> {
+    match toml::from_str::<Definition>(source.text()) {
+        Ok(d) => Some(d),
+        Err(e) => {
+            let message = e.message().trim().to_string();
+            let (code, help) = classify_toml_error(&message);
+            sink.error(code, e.span(), message).help(help);
+            None
+        }
+    }
+}
+
+fn classify_toml_error(message: &str) -> (Code, String) {
+    if message.starts_with("unknown field") {
+        let expected = message
+            .split_once("expected")
+            .map(|(_, rest)| format!("expected {}", rest.trim()))
+            .unwrap_or_else(|| "see the format reference".to_string());
+        (
+            Code::UnknownKey,
+            format!("remove the key or correct its spelling; {expected}"),
+        )
+    } else if message.starts_with("missing field") {
+        (
+            Code::MissingKey,
+            "add the key; the format reference lists what each table requires".to_string(),
+        )
+    } else if message.starts_with("invalid type")
+        || message.starts_with("invalid value")
+        || message.starts_with("unknown variant")
+    {
+        (
+            Code::InvalidType,
+            "give the value the type the format reference names for this key".to_string(),
+        )
+    } else {
+        (
+            Code::Syntax,
+            "fix the TOML syntax at this position (see https://toml.io)".to_string(),
+        )
+    }
+}
+
+/// Checks and resolves the whole definition. Returns `None` only when the
+/// text could not be parsed; otherwise a best-effort plan whose validity the
+/// sink's errors decide.
+fn build(source: &Source, sink: &mut Sink<'_>) -> Option<Compiled> {
+    let def = parse(source, sink)?;
+    let mut cx = Checker {
+        sink,
+        locales: Vec::new(),
+    };
+    Some(cx.definition(def))
+}
+
+struct Checker<'a, 's> {
+    sink: &'a mut Sink<'s>,
+    locales: Vec<String>,
+}
+
+fn valid_id(id: &str) -> bool {
+    let mut chars = id.chars();
+    matches!(chars.next(), Some('a'..='z'))
+        && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '-'))
+}
+
+impl Checker<'_, '_> {
+    fn id(&mut self, id: &Sp<String>, kind: &str) {
+        if !valid_id(id) {
+            self.sink
+                .error(
+                    Code::InvalidId,
+                    Some(id.span()),
+                    format!("{kind} id `{}` is not a valid id", id.value()),
+                )
+                .help("ids start with a lowercase letter and contain only a-z, 0-9, `-` and `_`");
+        }
+    }
+
+    fn unique<'x>(&mut self, ids: impl IntoIterator<Item = &'x Sp<String>>, kind: &str) {
+        let mut seen: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+        for id in ids {
+            if let Some(first) = seen.get(id.as_str()) {
+                self.sink
+                    .error(
+                        Code::DuplicateId,
+                        Some(id.span()),
+                        format!("{kind} `{}` is defined twice", id.value()),
+                    )
+                    .related(first.clone(), "first defined here")
+                    .help(format!(
+                        "give each {kind} its own id, or remove one of them"
+                    ));
+            } else {
+                seen.insert(id.as_str(), id.span());
+            }
+        }
+    }
+
+    fn text(&mut self, text: &Sp<Text>, what: &str) {
+        let missing: Vec<&str> = self
+            .locales
+            .iter()
+            .filter(|l| !text.contains_key(l.as_str()))
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            self.sink
+                .error(
+                    Code::MissingText,
+                    Some(text.span()),
+                    format!("{what} has no text for locale {}", quote_list(&missing)),
+                )
+                .help(format!(
+                    "add {} = \"…\"; every text needs every declared locale",
+                    missing.first().copied().unwrap_or("the locale")
+                ));
+        }
+        for key in text.keys() {
+            if !self.locales.iter().any(|l| l == key) {
+                self.sink
+                    .error(
+                        Code::UndeclaredLocale,
+                        Some(text.span()),
+                        format!("{what} has a text for `{key}`, which the questionnaire does not declare"),
+                    )
+                    .help(format!(
+                        "add \"{key}\" to questionnaire.locales, or remove this text"
+                    ));
+            }
+        }
+    }
+
+    fn definition(&mut self, def: Definition) -> Compiled {
+        let q = &def.questionnaire;
+        self.id(&q.id, "questionnaire");
+        if semver::Version::parse(q.version.value()).is_err() {
+            self.sink
+                .error(
+                    Code::InvalidVersion,
+                    Some(q.version.span()),
+                    format!("version `{}` is not a semantic version", q.version.value()),
+                )
+                .help("write MAJOR.MINOR.PATCH, e.g. \"1.0.0\"; raise MAJOR when scoring changes");
+        }
+
+        // Locales first: every text is checked against them.
+        let mut seen = BTreeSet::new();
+        for l in q.locales.iter() {
+            if l.is_empty() || !seen.insert(l.as_str()) {
+                self.sink
+                    .error(
+                        Code::InvalidLocales,
+                        Some(l.span()),
+                        format!("locale `{}` is empty or declared twice", l.value()),
+                    )
+                    .help("list each locale once, e.g. locales = [\"de\", \"en\"]");
+            }
+        }
+        if q.locales.is_empty() {
+            self.sink
+                .error(Code::InvalidLocales, Some(q.locales.span()), "no locale is declared")
+                .help("declare at least one locale; the first is the default, e.g. locales = [\"de\", \"en\"]");
+        }
+        self.locales = seen.into_iter().map(str::to_string).collect();
+        // Keep the declared order (first = default).
+        self.locales =
+            q.locales
+                .iter()
+                .map(|l| l.value().clone())
+                .fold(Vec::new(), |mut acc, l| {
+                    if !acc.contains(&l) {
+                        acc.push(l);
+                    }
+                    acc
+                });
+
+        self.text(&q.title, "the questionnaire title");
+        self.text(&q.description, "the questionnaire description");
+        if let Some(t) = &q.instructions {
+            self.text(t, "the questionnaire instructions");
+        }
+        let neutral = self.neutral(&def);
+
+        // Audiences.
+        let mut audiences: Vec<String> = BUILTIN_AUDIENCES.iter().map(|s| s.to_string()).collect();
+        for a in &q.audiences {
+            self.id(a, "audience");
+            if audiences.iter().any(|x| x == a.value()) {
+                self.sink
+                    .error(
+                        Code::DuplicateId,
+                        Some(a.span()),
+                        format!("audience `{}` is declared twice or is built in", a.value()),
+                    )
+                    .help("`participant` and `counsellor` are always known; declare only further audiences, each once");
+            } else {
+                audiences.push(a.value().clone());
+            }
+        }
+
+        // Scales.
+        self.unique(def.scales.iter().map(|s| &s.id), "scale");
+        let mut scale_index = BTreeMap::new();
+        let mut scales = Vec::new();
+        for s in &def.scales {
+            self.id(&s.id, "scale");
+            if s.options.len() < 2 {
+                self.sink
+                    .error(
+                        Code::ScaleTooSmall,
+                        Some(s.options.span()),
+                        format!("scale `{}` has {} option(s)", s.id.value(), s.options.len()),
+                    )
+                    .help("a response scale needs at least two options");
+            }
+            let mut codes: BTreeMap<i64, Range<usize>> = BTreeMap::new();
+            for o in s.options.iter() {
+                if let Some(first) = codes.get(o.code.value()) {
+                    self.sink
+                        .error(
+                            Code::DuplicateCode,
+                            Some(o.code.span()),
+                            format!(
+                                "code {} appears twice in scale `{}`",
+                                o.code.value(),
+                                s.id.value()
+                            ),
+                        )
+                        .related(first.clone(), "first used here")
+                        .help("give every option of a scale its own code, as published");
+                } else {
+                    codes.insert(*o.code.value(), o.code.span());
+                }
+                self.text(
+                    &o.label,
+                    &format!("option {} of scale `{}`", o.code.value(), s.id.value()),
+                );
+            }
+            let codes: Vec<i64> = codes.into_keys().collect();
+            let plan = ScalePlan {
+                min: codes.first().copied().unwrap_or(0),
+                max: codes.last().copied().unwrap_or(0),
+                codes,
+            };
+            scale_index
+                .entry(s.id.value().clone())
+                .or_insert(scales.len());
+            scales.push(plan);
+        }
+
+        // Topics (an implicit one when none is declared).
+        let implicit_topic = def.topics.is_empty();
+        let mut topic_ids: Vec<String> = Vec::new();
+        if implicit_topic {
+            topic_ids.push(q.id.value().clone());
+        } else {
+            self.unique(def.topics.iter().map(|t| &t.id), "topic");
+            for t in &def.topics {
+                self.id(&t.id, "topic");
+                self.text(&t.title, &format!("the title of topic `{}`", t.id.value()));
+                if let Some(d) = &t.description {
+                    self.text(d, &format!("the description of topic `{}`", t.id.value()));
+                }
+                topic_ids.push(t.id.value().clone());
+            }
+        }
+        let topic_index: BTreeMap<String, usize> = topic_ids
+            .iter()
+            .enumerate()
+            .rev()
+            .map(|(i, t)| (t.clone(), i))
+            .collect();
+
+        // Items.
+        self.unique(def.items.iter().map(|i| &i.id), "item");
+        let mut item_index = BTreeMap::new();
+        let mut items = Vec::new();
+        let mut topic_used = vec![false; topic_ids.len()];
+        let mut scale_used = vec![false; scales.len()];
+        for it in &def.items {
+            self.id(&it.id, "item");
+            self.text(&it.text, &format!("the text of item `{}`", it.id.value()));
+            let scale = match scale_index.get(it.scale.value()) {
+                Some(&s) => Some(s),
+                None => {
+                    self.sink
+                        .error(
+                            Code::UnknownScale,
+                            Some(it.scale.span()),
+                            format!(
+                                "item `{}` uses scale `{}`, which is not defined",
+                                it.id.value(),
+                                it.scale.value()
+                            ),
+                        )
+                        .help(suggest(
+                            it.scale.value(),
+                            scale_index.keys(),
+                            "define it with [[scale]]",
+                        ));
+                    None
+                }
+            };
+            let topic = match (&it.topic, implicit_topic) {
+                (None, true) => Some(0),
+                (Some(t), false) => match topic_index.get(t.value()) {
+                    Some(&i) => Some(i),
+                    None => {
+                        self.sink
+                            .error(
+                                Code::UnknownTopic,
+                                Some(t.span()),
+                                format!(
+                                    "item `{}` belongs to topic `{}`, which is not defined",
+                                    it.id.value(),
+                                    t.value()
+                                ),
+                            )
+                            .help(suggest(
+                                t.value(),
+                                topic_index.keys(),
+                                "define it with [[topic]]",
+                            ));
+                        None
+                    }
+                },
+                (Some(t), true) => {
+                    self.sink
+                        .error(
+                            Code::UnknownTopic,
+                            Some(t.span()),
+                            format!("item `{}` names topic `{}`, but no topics are declared", it.id.value(), t.value()),
+                        )
+                        .help("declare the topic with [[topic]], or remove `topic` to use the questionnaire's single implicit topic");
+                    None
+                }
+                (None, false) => {
+                    self.sink
+                        .error(
+                            Code::UnknownTopic,
+                            Some(it.id.span()),
+                            format!(
+                                "item `{}` has no topic, but the questionnaire declares topics",
+                                it.id.value()
+                            ),
+                        )
+                        .help(format!(
+                            "add topic = \"…\" naming one of {}",
+                            quote_list(&topic_ids.iter().map(String::as_str).collect::<Vec<_>>())
+                        ));
+                    None
+                }
+            };
+            let weight = match &it.weight {
+                Some(w) if !(w.value().is_finite() && *w.value() > 0.0) => {
+                    self.sink
+                        .error(
+                            Code::InvalidNumber,
+                            Some(w.span()),
+                            format!("item `{}` has weight {}", it.id.value(), w.value()),
+                        )
+                        .help("a weight must be a finite number greater than 0");
+                    1.0
+                }
+                Some(w) => *w.value(),
+                None => 1.0,
+            };
+            if let Some(u) = topic.and_then(|t| topic_used.get_mut(t)) {
+                *u = true;
+            }
+            if let Some(u) = scale.and_then(|s| scale_used.get_mut(s)) {
+                *u = true;
+            }
+            item_index
+                .entry(it.id.value().clone())
+                .or_insert(items.len());
+            items.push(ItemInfo {
+                id: it.id.value().clone(),
+                topic: topic.unwrap_or(0),
+                scale,
+                reverse: it.reverse,
+                weight,
+            });
+        }
+        if !implicit_topic {
+            for (t, used) in def.topics.iter().zip(&topic_used) {
+                if !used {
+                    self.sink
+                        .error(
+                            Code::EmptyTopic,
+                            Some(t.id.span()),
+                            format!("topic `{}` has no items", t.id.value()),
+                        )
+                        .help("add items with topic = \"…\", or remove the topic");
+                }
+            }
+        }
+        for (s, used) in def.scales.iter().zip(&scale_used) {
+            if !used {
+                self.sink
+                    .warning(
+                        Code::UnusedScale,
+                        Some(s.id.span()),
+                        format!("scale `{}` is not used by any item", s.id.value()),
+                    )
+                    .help("remove the scale, or use it in an item");
+            }
+        }
+
+        // Scores.
+        self.unique(def.scores.iter().map(|s| &s.id), "score");
+        let mut score_index = BTreeMap::new();
+        let mut scores: Vec<Option<ScorePlan>> = Vec::new();
+        let mut item_used = vec![false; items.len()];
+        for s in &def.scores {
+            self.id(&s.id, "score");
+            let plan = self.score(s, &items, &item_index, &scales, &mut item_used);
+            score_index
+                .entry(s.id.value().clone())
+                .or_insert(scores.len());
+            scores.push(plan);
+        }
+        for (it, used) in def.items.iter().zip(&item_used) {
+            if !used {
+                self.sink
+                    .error(
+                        Code::UnusedItem,
+                        Some(it.id.span()),
+                        format!("item `{}` is asked but no score uses it", it.id.value()),
+                    )
+                    .help(
+                        "add the item to a score, or remove it: aspekt asks only what it evaluates",
+                    );
+            }
+        }
+
+        // Results.
+        self.unique(def.results.iter().map(|r| &r.id), "result");
+        let mut results = Vec::new();
+        let mut score_used = vec![false; scores.len()];
+        for r in &def.results {
+            self.id(&r.id, "result");
+            self.text(&r.title, &format!("the title of result `{}`", r.id.value()));
+            if r.audiences.is_empty() {
+                self.sink
+                    .error(
+                        Code::NoAudience,
+                        Some(r.audiences.span()),
+                        format!("result `{}` names no audience", r.id.value()),
+                    )
+                    .help(
+                        "list who may see it, e.g. audiences = [\"participant\", \"counsellor\"]",
+                    );
+            }
+            for a in r.audiences.iter() {
+                if !audiences.iter().any(|x| x == a.value()) {
+                    self.sink
+                        .error(
+                            Code::UnknownAudience,
+                            Some(a.span()),
+                            format!(
+                                "result `{}` names audience `{}`, which is not declared",
+                                r.id.value(),
+                                a.value()
+                            ),
+                        )
+                        .help(format!(
+                            "use one of {}, or declare it in questionnaire.audiences",
+                            quote_list(&audiences.iter().map(String::as_str).collect::<Vec<_>>())
+                        ));
+                }
+            }
+            let score = match score_index.get(r.score.value()) {
+                Some(&i) => {
+                    if let Some(u) = score_used.get_mut(i) {
+                        *u = true;
+                    }
+                    Some(i)
+                }
+                None => {
+                    self.sink
+                        .error(
+                            Code::UnknownScore,
+                            Some(r.score.span()),
+                            format!(
+                                "result `{}` uses score `{}`, which is not defined",
+                                r.id.value(),
+                                r.score.value()
+                            ),
+                        )
+                        .help(suggest(
+                            r.score.value(),
+                            score_index.keys(),
+                            "define it with [[score]]",
+                        ));
+                    None
+                }
+            };
+            let plan = score.and_then(|i| scores.get(i)).and_then(Option::as_ref);
+            let bands = self.bands(r, plan);
+            results.push(ResultPlan {
+                id: r.id.value().clone(),
+                score: score.unwrap_or(0),
+                topic: plan.map_or(0, |p| p.topic),
+                audiences: r.audiences.iter().map(|a| a.value().clone()).collect(),
+                bands,
+            });
+        }
+        for (s, used) in def.scores.iter().zip(&score_used) {
+            if !used {
+                self.sink
+                    .warning(
+                        Code::UnusedScore,
+                        Some(s.id.span()),
+                        format!("score `{}` is not used by any result", s.id.value()),
+                    )
+                    .help("remove the score, or release it through a [[result]]");
+            }
+        }
+        if def.items.is_empty() || def.results.is_empty() {
+            let what = if def.items.is_empty() {
+                "items"
+            } else {
+                "results"
+            };
+            self.sink
+                .error(
+                    Code::EmptyDefinition,
+                    None,
+                    format!("the definition has no {what}"),
+                )
+                .help(
+                    "a questionnaire needs at least one [[item]], one [[score]] and one [[result]]",
+                );
+        }
+
+        let cx = ExampleContext {
+            items: &items,
+            item_index: &item_index,
+            scales: &scales,
+            topic_index: &topic_index,
+            results: &results,
+        };
+        for ex in &def.examples {
+            self.example(ex, &cx);
+        }
+
+        let digest = digest(&def);
+        Compiled {
+            id: q.id.value().clone(),
+            version: q.version.value().clone(),
+            digest,
+            locales: self.locales.clone(),
+            audiences,
+            privacy_notice: q.privacy_notice.as_ref().map(|p| p.value().clone()),
+            topics: topic_ids,
+            topic_index,
+            item_ids: items.iter().map(|i| i.id.clone()).collect(),
+            item_topic: items.iter().map(|i| i.topic).collect(),
+            item_scale: items.iter().map(|i| i.scale.unwrap_or(0)).collect(),
+            item_index,
+            scales,
+            scores: scores.into_iter().map(Option::unwrap_or_default).collect(),
+            results,
+            neutral,
+            warnings: Vec::new(),
+            definition: def,
+        }
+    }
+
+    fn neutral(&mut self, def: &Definition) -> Neutral {
+        let mut n = Neutral::builtin();
+        let texts = def.questionnaire.texts.as_ref();
+        if let Some(t) = texts.and_then(|t| t.declined.as_ref()) {
+            self.text(&t.label, "the declined label");
+            self.text(&t.explanation, "the declined explanation");
+            n.declined = (t.label.value().clone(), t.explanation.value().clone());
+        }
+        if let Some(t) = texts.and_then(|t| t.insufficient.as_ref()) {
+            self.text(&t.label, "the insufficient label");
+            self.text(&t.explanation, "the insufficient explanation");
+            n.insufficient = (t.label.value().clone(), t.explanation.value().clone());
+        }
+        let missing: Vec<&str> = self
+            .locales
+            .iter()
+            .filter(|l| {
+                !(n.declined.0.contains_key(*l)
+                    && n.declined.1.contains_key(*l)
+                    && n.insufficient.0.contains_key(*l)
+                    && n.insufficient.1.contains_key(*l))
+            })
+            .map(String::as_str)
+            .collect();
+        if !missing.is_empty() {
+            self.sink
+                .error(
+                    Code::MissingText,
+                    Some(def.questionnaire.locales.span()),
+                    format!(
+                        "aspekt has no built-in declined/insufficient texts for locale {}",
+                        quote_list(&missing)
+                    ),
+                )
+                .help("add [questionnaire.texts.declined] and [questionnaire.texts.insufficient] with label and explanation in every locale");
+        }
+        n
+    }
+
+    fn score(
+        &mut self,
+        s: &crate::model::Score,
+        items: &[ItemInfo],
+        item_index: &BTreeMap<String, usize>,
+        scales: &[ScalePlan],
+        item_used: &mut [bool],
+    ) -> Option<ScorePlan> {
+        let sid = s.id.value();
+        let mut ok = true;
+        if s.items.is_empty() {
+            self.sink
+                .error(
+                    Code::InvalidScoreItems,
+                    Some(s.items.span()),
+                    format!("score `{sid}` has no items"),
+                )
+                .help("list the items the score aggregates, e.g. items = [\"q1\", \"q2\"]");
+            return None;
+        }
+        let mut terms = Vec::new();
+        let mut seen: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+        let mut topics: BTreeMap<usize, Range<usize>> = BTreeMap::new();
+        for name in s.items.iter() {
+            if let Some(first) = seen.get(name.as_str()) {
+                self.sink
+                    .error(
+                        Code::InvalidScoreItems,
+                        Some(name.span()),
+                        format!("score `{sid}` lists item `{}` twice", name.value()),
+                    )
+                    .related(first.clone(), "first listed here")
+                    .help("list each item once; use `weight` on the item to count it more");
+                ok = false;
+                continue;
+            }
+            seen.insert(name.as_str(), name.span());
+            let Some((idx, info)) = item_index
+                .get(name.value())
+                .and_then(|&i| items.get(i).map(|info| (i, info)))
+            else {
+                self.sink
+                    .error(
+                        Code::UnknownItem,
+                        Some(name.span()),
+                        format!(
+                            "score `{sid}` uses item `{}`, which is not defined",
+                            name.value()
+                        ),
+                    )
+                    .help(suggest(
+                        name.value(),
+                        item_index.keys(),
+                        "define it with [[item]]",
+                    ));
+                ok = false;
+                continue;
+            };
+            if let Some(u) = item_used.get_mut(idx) {
+                *u = true;
+            }
+            topics.entry(info.topic).or_insert(name.span());
+            match info.scale.and_then(|sc| scales.get(sc)) {
+                Some(scale) => terms.push(TermPlan {
+                    item: idx,
+                    weight: info.weight,
+                    reverse: info.reverse,
+                    reverse_base: scale.min + scale.max,
+                    codes: scale.codes.clone(),
+                }),
+                None => ok = false,
+            }
+        }
+        if topics.len() > 1 {
+            let mut spans = topics.values();
+            let first = spans.next().cloned().unwrap_or(0..0);
+            let second = spans.next().cloned();
+            self.sink
+                .error(
+                    Code::ScoreSpansTopics,
+                    second.or(Some(s.items.span())),
+                    format!("score `{sid}` mixes items from {} topics", topics.len()),
+                )
+                .related(first, "this item is in another topic")
+                .help("a topic can be declined as a whole, so a score must stay within one topic; split the score by topic");
+            ok = false;
+        }
+        let n = s.items.len();
+        let mut min_answered = n;
+        let mut prorate = false;
+        if let Some(m) = &s.missing {
+            prorate = m.prorate;
+            match (m.min_answered, m.max_missing) {
+                (Some(_), Some(_)) | (None, None) => {
+                    self.sink
+                        .error(
+                            Code::InvalidMissingRule,
+                            Some(m.span()),
+                            format!("the missing-data rule of score `{sid}` must give exactly one of min_answered or max_missing"),
+                        )
+                        .help("write e.g. missing = { max_missing = 1 } or missing = { min_answered = 4 }");
+                    ok = false;
+                }
+                (Some(k), None) if k == 0 || k as usize > n => {
+                    self.sink
+                        .error(
+                            Code::InvalidMissingRule,
+                            Some(m.span()),
+                            format!("score `{sid}` requires {k} answered items but has {n} items"),
+                        )
+                        .help(format!("min_answered must be between 1 and {n}"));
+                    ok = false;
+                }
+                (None, Some(k)) if k as usize >= n => {
+                    self.sink
+                        .error(
+                            Code::InvalidMissingRule,
+                            Some(m.span()),
+                            format!(
+                                "score `{sid}` allows {k} missing items but has only {n} items"
+                            ),
+                        )
+                        .help(format!(
+                            "max_missing must be below {n}, so at least one item is answered"
+                        ));
+                    ok = false;
+                }
+                (Some(k), None) => min_answered = k as usize,
+                (None, Some(k)) => min_answered = n - k as usize,
+            }
+            if prorate && *s.aggregate.value() == Aggregate::Mean {
+                self.sink
+                    .error(
+                        Code::InvalidMissingRule,
+                        Some(m.span()),
+                        format!("score `{sid}` is a mean; prorate applies only to sums"),
+                    )
+                    .help("remove prorate = true: a mean already uses only the answered items");
+                ok = false;
+            }
+            if ok && min_answered < n && !prorate && *s.aggregate.value() == Aggregate::Sum {
+                self.sink
+                    .error(
+                        Code::InvalidMissingRule,
+                        Some(m.span()),
+                        format!("score `{sid}` is a sum that allows missing items without proration"),
+                    )
+                    .help("add prorate = true (mean of the answered items × item count), or use aggregate = \"mean\"; a plain sum of fewer items is not comparable");
+                ok = false;
+            }
+        }
+        let (mut multiply, mut add) = (1.0, 0.0);
+        if let Some(t) = &s.transform {
+            multiply = t.multiply.unwrap_or(1.0);
+            add = t.add.unwrap_or(0.0);
+            if !(multiply.is_finite() && multiply != 0.0 && add.is_finite()) {
+                self.sink
+                    .error(
+                        Code::InvalidNumber,
+                        Some(t.span()),
+                        format!("the transform of score `{sid}` is {multiply} × value + {add}"),
+                    )
+                    .help("multiply must be a finite number other than 0, and add a finite number");
+                ok = false;
+            }
+        }
+        let round = match &s.round {
+            Some(r) if *r.value() > 9 => {
+                self.sink
+                    .error(
+                        Code::InvalidNumber,
+                        Some(r.span()),
+                        format!("score `{sid}` rounds to {} decimals", r.value()),
+                    )
+                    .help("round to at most 9 decimal places");
+                ok = false;
+                None
+            }
+            Some(r) => Some(*r.value()),
+            None => None,
+        };
+        let weight_total = terms.iter().map(|t| t.weight).sum();
+        let topic = topics.keys().next().copied().unwrap_or(0);
+        ok.then_some(ScorePlan {
+            terms,
+            topic,
+            aggregate: *s.aggregate.value(),
+            min_answered,
+            prorate,
+            weight_total,
+            multiply,
+            add,
+            round,
+        })
+    }
+
+    fn bands(&mut self, r: &crate::model::ResultDef, score: Option<&ScorePlan>) -> Vec<BandPlan> {
+        let rid = r.id.value();
+        if r.bands.is_empty() {
+            self.sink
+                .error(
+                    Code::NoBands,
+                    Some(r.id.span()),
+                    format!("result `{rid}` has no bands"),
+                )
+                .help("add [[result.band]] tables with id, min, max, label and explanation");
+            return Vec::new();
+        }
+        self.unique(r.bands.iter().map(|b| &b.id), "band");
+        let mut ok = true;
+        for b in r.bands.iter() {
+            self.id(&b.id, "band");
+            if RESERVED_OUTCOMES.contains(&b.id.as_str()) {
+                self.sink
+                    .error(
+                        Code::ReservedId,
+                        Some(b.id.span()),
+                        format!("band id `{}` is reserved", b.id.value()),
+                    )
+                    .help(
+                        "`declined` and `insufficient` are result statuses; choose another band id",
+                    );
+            }
+            self.text(
+                &b.label,
+                &format!("the label of band `{}` of result `{rid}`", b.id.value()),
+            );
+            self.text(
+                &b.explanation,
+                &format!(
+                    "the explanation of band `{}` of result `{rid}`",
+                    b.id.value()
+                ),
+            );
+            if !(b.min.is_finite() && b.max.is_finite()) {
+                self.sink
+                    .error(
+                        Code::InvalidNumber,
+                        Some(b.min.span()),
+                        format!("band `{}` has a bound that is not finite", b.id.value()),
+                    )
+                    .help("band bounds are finite numbers");
+                ok = false;
+            } else if b.min.value() > b.max.value() {
+                self.sink
+                    .error(
+                        Code::InvertedBand,
+                        Some(b.min.span()),
+                        format!(
+                            "band `{}` runs from {} down to {}",
+                            b.id.value(),
+                            b.min.value(),
+                            b.max.value()
+                        ),
+                    )
+                    .related(b.max.span(), "max is here")
+                    .help("swap min and max: ranges are inclusive, min ≤ max");
+                ok = false;
+            }
+        }
+        let bands: Vec<&crate::model::Band> = r.bands.iter().collect();
+        for pair in bands.windows(2) {
+            if let [a, b] = pair
+                && ok
+                && b.min.value() < a.min.value()
+            {
+                self.sink
+                    .error(
+                        Code::UnorderedBands,
+                        Some(b.id.span()),
+                        format!("band `{}` starts below the band before it (`{}`)", b.id.value(), a.id.value()),
+                    )
+                    .help("list bands from the lowest range to the highest; the band index in reports follows this order");
+                ok = false;
+            }
+        }
+        if ok {
+            for (i, a) in bands.iter().enumerate() {
+                for b in bands.iter().skip(i + 1) {
+                    if a.min.value() <= b.max.value() && b.min.value() <= a.max.value() {
+                        self.sink
+                            .error(
+                                Code::BandOverlap,
+                                Some(b.min.span()),
+                                format!(
+                                    "bands `{}` ({}–{}) and `{}` ({}–{}) overlap",
+                                    a.id.value(),
+                                    a.min.value(),
+                                    a.max.value(),
+                                    b.id.value(),
+                                    b.min.value(),
+                                    b.max.value()
+                                ),
+                            )
+                            .related(a.max.span(), format!("`{}` ends here", a.id.value()))
+                            .help(format!(
+                                "ranges are inclusive: let `{}` start above {}",
+                                b.id.value(),
+                                a.max.value()
+                            ));
+                        ok = false;
+                    }
+                }
+            }
+        }
+        let plans: Vec<BandPlan> = r
+            .bands
+            .iter()
+            .map(|b| BandPlan {
+                id: b.id.value().clone(),
+                min: *b.min.value(),
+                max: *b.max.value(),
+                label: b.label.value().clone(),
+                explanation: b.explanation.value().clone(),
+            })
+            .collect();
+        if let (true, Some(score)) = (ok, score) {
+            match score.reachable(REACH_BUDGET) {
+                Ok(values) => self.coverage(r, &plans, &values),
+                Err(states) => {
+                    self.sink
+                        .error(
+                            Code::AnalysisBudget,
+                            Some(r.score.span()),
+                            format!(
+                                "score `{}` can take too many distinct values to check the bands ({states} states)",
+                                r.score.value()
+                            ),
+                        )
+                        .help("round the score (round = 2) or use fewer distinct weights, so its reachable values can be enumerated");
+                }
+            }
+        }
+        plans
+    }
+
+    fn coverage(&mut self, r: &crate::model::ResultDef, plans: &[BandPlan], values: &[f64]) {
+        let rid = r.id.value();
+        let uncovered: Vec<f64> = values
+            .iter()
+            .copied()
+            .filter(|v| !plans.iter().any(|b| b.min <= *v && *v <= b.max))
+            .collect();
+        if let Some(first) = uncovered.first() {
+            let shown: Vec<String> = uncovered.iter().take(5).map(|v| fmt_num(*v)).collect();
+            let more = if uncovered.len() > 5 {
+                format!(" and {} more", uncovered.len() - 5)
+            } else {
+                String::new()
+            };
+            // Point at the band just below the gap, if any.
+            let below = plans
+                .iter()
+                .zip(r.bands.iter())
+                .rfind(|(b, _)| b.max < *first);
+            let span = below.map_or(r.bands.span(), |(_, b)| b.max.span());
+            let help = match below {
+                Some((b, _)) => format!(
+                    "extend band `{}` to max = {} or let the next band start there; the reachable values are {}",
+                    b.id,
+                    fmt_num(*first),
+                    summarize(values)
+                ),
+                None => format!(
+                    "let the lowest band start at {}; the reachable values are {}",
+                    fmt_num(*first),
+                    summarize(values)
+                ),
+            };
+            self.sink
+                .error(
+                    Code::BandGap,
+                    Some(span),
+                    format!(
+                        "result `{rid}`: score `{}` can be {}{more}, which no band covers",
+                        r.score.value(),
+                        shown.join(", ")
+                    ),
+                )
+                .help(help);
+        }
+        for (b, def) in plans.iter().zip(r.bands.iter()) {
+            if !values.iter().any(|v| b.min <= *v && *v <= b.max) {
+                self.sink
+                    .error(
+                        Code::UnreachableBand,
+                        Some(def.id.span()),
+                        format!(
+                            "band `{}` ({}–{}) of result `{rid}` can never be reached",
+                            b.id,
+                            fmt_num(b.min),
+                            fmt_num(b.max)
+                        ),
+                    )
+                    .help(format!(
+                        "score `{}` takes only the values {}; move or remove this band",
+                        r.score.value(),
+                        summarize(values)
+                    ));
+            }
+        }
+    }
+
+    fn example(&mut self, ex: &crate::model::Example, cx: &ExampleContext<'_>) {
+        let name = ex.name.value();
+        let mut declined = vec![false; cx.topic_index.len()];
+        for t in &ex.declined {
+            match cx.topic_index.get(t.value()) {
+                Some(&i) => {
+                    if let Some(d) = declined.get_mut(i) {
+                        *d = true;
+                    }
+                }
+                None => {
+                    self.sink
+                        .error(
+                            Code::InvalidExample,
+                            Some(t.span()),
+                            format!(
+                                "example `{name}` declines topic `{}`, which is not defined",
+                                t.value()
+                            ),
+                        )
+                        .help(suggest(
+                            t.value(),
+                            cx.topic_index.keys(),
+                            "name a defined topic",
+                        ));
+                }
+            }
+        }
+        for (item, code) in ex.answers.iter() {
+            let Some(info) = cx.item_index.get(item).and_then(|&i| cx.items.get(i)) else {
+                self.sink
+                    .error(
+                        Code::InvalidExample,
+                        Some(code.span()),
+                        format!("example `{name}` answers item `{item}`, which is not defined"),
+                    )
+                    .help(suggest(
+                        item,
+                        cx.item_index.keys(),
+                        "answer defined items only",
+                    ));
+                continue;
+            };
+            if let Some(scale) = info.scale.and_then(|s| cx.scales.get(s))
+                && !scale.contains(*code.value())
+            {
+                self.sink
+                    .error(
+                        Code::InvalidExample,
+                        Some(code.span()),
+                        format!("example `{name}` answers item `{item}` with {}, which is not on its scale", code.value()),
+                    )
+                    .help(format!("use one of the codes {}", join_codes(&scale.codes)));
+            }
+            if declined.get(info.topic).copied().unwrap_or(false) {
+                self.sink
+                    .error(
+                        Code::InvalidExample,
+                        Some(code.span()),
+                        format!("example `{name}` answers item `{item}` in a topic it declines"),
+                    )
+                    .help("a declined topic has no answers; remove the answer or the decline");
+            }
+        }
+        for (rid, outcome) in ex.expect.iter() {
+            let Some(r) = cx.results.iter().find(|r| &r.id == rid) else {
+                self.sink
+                    .error(
+                        Code::UnknownResult,
+                        Some(outcome.span()),
+                        format!("example `{name}` expects result `{rid}`, which is not defined"),
+                    )
+                    .help(suggest(
+                        rid,
+                        cx.results.iter().map(|r| &r.id),
+                        "name a defined result",
+                    ));
+                continue;
+            };
+            let o = outcome.as_str();
+            if !RESERVED_OUTCOMES.contains(&o) && !r.bands.iter().any(|b| b.id == o) {
+                let mut options: Vec<&str> = r.bands.iter().map(|b| b.id.as_str()).collect();
+                options.extend(RESERVED_OUTCOMES);
+                self.sink
+                    .error(
+                        Code::UnknownOutcome,
+                        Some(outcome.span()),
+                        format!("example `{name}` expects `{o}` for result `{rid}`, which has no such outcome"),
+                    )
+                    .help(format!("expect one of {}", quote_list(&options)));
+            }
+        }
+    }
+}
+
+struct ItemInfo {
+    id: String,
+    topic: usize,
+    scale: Option<usize>,
+    reverse: bool,
+    weight: f64,
+}
+
+struct ExampleContext<'a> {
+    items: &'a [ItemInfo],
+    item_index: &'a BTreeMap<String, usize>,
+    scales: &'a [ScalePlan],
+    topic_index: &'a BTreeMap<String, usize>,
+    results: &'a [ResultPlan],
+}
+
+impl Default for ScorePlan {
+    fn default() -> Self {
+        ScorePlan {
+            terms: Vec::new(),
+            topic: 0,
+            aggregate: Aggregate::Sum,
+            min_answered: 1,
+            prorate: false,
+            weight_total: 0.0,
+            multiply: 1.0,
+            add: 0.0,
+            round: None,
+        }
+    }
+}
+
+/// SHA-256 over the canonical JSON form (struct fields in declaration order,
+/// maps sorted, spans and examples left out).
+fn digest(def: &Definition) -> String {
+    let canonical = serde_json::to_vec(def).unwrap_or_default();
+    let hash = Sha256::digest(&canonical);
+    let mut out = String::from("sha256:");
+    for b in hash.iter() {
+        out.push_str(&format!("{b:02x}"));
+    }
+    out
+}
+
+pub(crate) fn fmt_num(v: f64) -> String {
+    let s = format!("{v:.6}");
+    let s = s.trim_end_matches('0').trim_end_matches('.');
+    s.to_string()
+}
+
+fn summarize(values: &[f64]) -> String {
+    if values.len() <= 8 {
+        return values
+            .iter()
+            .map(|v| fmt_num(*v))
+            .collect::<Vec<_>>()
+            .join(", ");
+    }
+    let head: Vec<String> = values.iter().take(4).map(|v| fmt_num(*v)).collect();
+    let tail: Vec<String> = values
+        .iter()
+        .rev()
+        .take(2)
+        .rev()
+        .map(|v| fmt_num(*v))
+        .collect();
+    format!(
+        "{}, …, {} ({} values)",
+        head.join(", "),
+        tail.join(", "),
+        values.len()
+    )
+}
+
+fn join_codes(codes: &[i64]) -> String {
+    codes
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+pub(crate) fn quote_list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "did you mean `x`?" when a known name is close, else the fallback advice.
+pub(crate) fn suggest<'a>(
+    name: &str,
+    known: impl IntoIterator<Item = &'a String>,
+    fallback: &str,
+) -> String {
+    let best = known
+        .into_iter()
+        .map(|k| (edit_distance(name, k), k))
+        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
+        .min_by_key(|(d, _)| *d);
+    match best {
+        Some((_, k)) => format!("did you mean `{k}`?"),
+        None => fallback.to_string(),
+    }
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
+            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
+            let ins = cur.get(j).copied().unwrap_or(0) + 1;
+            cur.push(sub.min(del).min(ins));
+        }
+        prev = cur;
+    }
+    prev.last().copied().unwrap_or(0)
+}
+
+impl Evaluator {
+    fn from_compiled(c: Compiled) -> Self {
+        Evaluator::new(Arc::new(c))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggestions_find_close_names() {
+        let known = vec!["frequency".to_string(), "agree".to_string()];
+        assert_eq!(
+            suggest("frequncy", &known, "x"),
+            "did you mean `frequency`?"
+        );
+        assert_eq!(suggest("zzz", &known, "define it"), "define it");
+    }
+
+    #[test]
+    fn numbers_print_without_trailing_zeros() {
+        assert_eq!(fmt_num(4.0), "4");
+        assert_eq!(fmt_num(4.5), "4.5");
+        assert_eq!(fmt_num(13.0 / 3.0), "4.333333");
+    }
+}

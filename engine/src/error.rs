@@ -1,0 +1,209 @@
+//! Errors of evaluation requests, and the JSON error envelope every binding
+//! shares.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::compile::CompileError;
+use crate::diagnostic::Diagnostic;
+
+/// Stable error codes of the JSON surface.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+#[non_exhaustive]
+pub enum ErrorCode {
+    /// The request is not valid JSON.
+    MalformedJson,
+    /// The request is JSON but not of the request's shape (wrong type, unknown key).
+    InvalidRequest,
+    /// An answer names an item the definition does not have.
+    UnknownItem,
+    /// An answer's code is not on the item's scale.
+    InvalidCode,
+    /// A declined topic the definition does not have.
+    UnknownTopic,
+    /// An answer to an item whose topic is declined.
+    AnswerInDeclinedTopic,
+    /// A locale the definition does not declare.
+    UnknownLocale,
+    /// An audience the definition does not know.
+    UnknownAudience,
+    /// Consent to the definition's privacy notice is missing or for another version.
+    ConsentRequired,
+    /// The definition does not compile.
+    InvalidDefinition,
+    /// No definition with that id or path.
+    UnknownDefinition,
+    /// A fault inside the engine; please report it.
+    Internal,
+}
+
+impl ErrorCode {
+    /// The stable name, e.g. `unknown_item`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorCode::MalformedJson => "malformed_json",
+            ErrorCode::InvalidRequest => "invalid_request",
+            ErrorCode::UnknownItem => "unknown_item",
+            ErrorCode::InvalidCode => "invalid_code",
+            ErrorCode::UnknownTopic => "unknown_topic",
+            ErrorCode::AnswerInDeclinedTopic => "answer_in_declined_topic",
+            ErrorCode::UnknownLocale => "unknown_locale",
+            ErrorCode::UnknownAudience => "unknown_audience",
+            ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::InvalidDefinition => "invalid_definition",
+            ErrorCode::UnknownDefinition => "unknown_definition",
+            ErrorCode::Internal => "internal",
+        }
+    }
+}
+
+impl fmt::Display for ErrorCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A request that cannot be evaluated. Nothing was computed.
+///
+/// Messages never contain an answer code: they name the item and the JSON
+/// path, so that logging an error cannot leak what someone answered.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct RequestError {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// What is wrong.
+    pub message: String,
+    /// JSON path of the offending value, e.g. `answers.q3`.
+    pub path: Option<String>,
+    /// How to fix it.
+    pub help: Option<String>,
+}
+
+impl RequestError {
+    pub(crate) fn new(
+        code: ErrorCode,
+        path: impl Into<Option<String>>,
+        message: impl Into<String>,
+        help: impl Into<String>,
+    ) -> Self {
+        Self {
+            code,
+            message: message.into(),
+            path: path.into(),
+            help: Some(help.into()),
+        }
+    }
+
+    pub(crate) fn from_json(e: &serde_json::Error, path: String) -> Self {
+        let path = if path == "." { None } else { Some(path) };
+        if e.is_syntax() || e.is_eof() {
+            let at = format!("line {} column {}", e.line(), e.column());
+            Self::new(
+                ErrorCode::MalformedJson,
+                path,
+                format!("the request is not valid JSON ({at})"),
+                "send one JSON object, e.g. {\"answers\": {\"q1\": 3}}",
+            )
+        } else {
+            // serde's messages describe the expected shape but never echo a
+            // value, except for unknown keys, which are not answers.
+            let detail = strip_position(&e.to_string());
+            Self::new(
+                ErrorCode::InvalidRequest,
+                path,
+                format!("the request does not have the expected shape: {detail}"),
+                "see `aspekt schema request` for the request's JSON Schema",
+            )
+        }
+    }
+}
+
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message.get(..i).unwrap_or(message).to_string(),
+        None => message.to_string(),
+    }
+}
+
+impl fmt::Display for RequestError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "error[{}]: {}", self.code, self.message)?;
+        if let Some(p) = &self.path {
+            write!(f, " (at {p})")?;
+        }
+        if let Some(h) = &self.help {
+            write!(f, "\n  help: {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for RequestError {}
+
+/// The body of the JSON error envelope.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct ErrorBody {
+    /// Stable code.
+    pub code: ErrorCode,
+    /// What is wrong.
+    pub message: String,
+    /// JSON path of the offending value, when the error is about a request.
+    pub path: Option<String>,
+    /// How to fix it.
+    pub help: Option<String>,
+    /// Diagnostics, when the error is about a definition.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+/// The JSON error envelope shared by the CLI, Python and WASM:
+/// `{"error": {"code", "message", "path", "help", "diagnostics"}}`.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(title = "aspekt error")]
+pub struct ErrorEnvelope {
+    /// The error.
+    pub error: ErrorBody,
+}
+
+impl ErrorEnvelope {
+    /// Serializes the envelope.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_else(|_| {
+            String::from(r#"{"error":{"code":"internal","message":"could not serialize an error","path":null,"help":null}}"#)
+        })
+    }
+}
+
+impl From<&RequestError> for ErrorEnvelope {
+    fn from(e: &RequestError) -> Self {
+        ErrorEnvelope {
+            error: ErrorBody {
+                code: e.code,
+                message: e.message.clone(),
+                path: e.path.clone(),
+                help: e.help.clone(),
+                diagnostics: Vec::new(),
+            },
+        }
+    }
+}
+
+impl From<&CompileError> for ErrorEnvelope {
+    fn from(e: &CompileError) -> Self {
+        ErrorEnvelope {
+            error: ErrorBody {
+                code: ErrorCode::InvalidDefinition,
+                message: e.to_string().lines().next().unwrap_or_default().to_string(),
+                path: None,
+                help: Some(
+                    "fix the diagnostics listed; `aspekt check` shows them with their source lines"
+                        .into(),
+                ),
+                diagnostics: e.diagnostics().to_vec(),
+            },
+        }
+    }
+}

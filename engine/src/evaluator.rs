@@ -1,0 +1,495 @@
+//! The compiled evaluator and evaluation.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use zeroize::Zeroizing;
+
+use crate::compile::{BUILTIN_AUDIENCES, quote_list};
+use crate::diagnostic::Diagnostic;
+use crate::error::{ErrorCode, RequestError};
+use crate::model::{Definition, Text};
+use crate::plan::{ResultPlan, ScalePlan, ScorePlan, ScoreValue};
+use crate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
+use crate::request::Request;
+
+/// Per-item values of one evaluation (`None` = unanswered), zeroized on drop.
+pub(crate) type Values = Zeroizing<Vec<Option<i64>>>;
+
+/// Neutral texts for results that are not scored: (label, explanation).
+#[derive(Clone, Debug)]
+pub(crate) struct Neutral {
+    pub(crate) declined: (Text, Text),
+    pub(crate) insufficient: (Text, Text),
+}
+
+fn text(pairs: &[(&str, &str)]) -> Text {
+    pairs
+        .iter()
+        .map(|(l, t)| (l.to_string(), t.to_string()))
+        .collect()
+}
+
+impl Neutral {
+    pub(crate) fn builtin() -> Self {
+        Neutral {
+            declined: (
+                text(&[("de", "Übersprungen"), ("en", "Skipped")]),
+                text(&[
+                    (
+                        "de",
+                        "Dieses Thema wurde ausgelassen. Das ist jederzeit in Ordnung: Es wird nichts berechnet und nichts geschätzt, und das Gespräch geht ohne dieses Ergebnis weiter.",
+                    ),
+                    (
+                        "en",
+                        "This topic was skipped. That is always fine: nothing is calculated or guessed, and the conversation continues without this result.",
+                    ),
+                ]),
+            ),
+            insufficient: (
+                text(&[
+                    ("de", "Nicht genug Antworten"),
+                    ("en", "Not enough answers"),
+                ]),
+                text(&[
+                    (
+                        "de",
+                        "Zu diesem Thema wurden zu wenige Fragen beantwortet, um ein Ergebnis zu bilden. Fehlende Antworten werden nicht geschätzt oder ergänzt.",
+                    ),
+                    (
+                        "en",
+                        "Too few questions on this topic were answered to form a result. Missing answers are not guessed or filled in.",
+                    ),
+                ]),
+            ),
+        }
+    }
+}
+
+/// Everything an evaluator needs, resolved and immutable.
+#[derive(Debug)]
+pub(crate) struct Compiled {
+    pub(crate) id: String,
+    pub(crate) version: String,
+    pub(crate) digest: String,
+    pub(crate) locales: Vec<String>,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) privacy_notice: Option<String>,
+    pub(crate) topics: Vec<String>,
+    pub(crate) topic_index: BTreeMap<String, usize>,
+    pub(crate) item_ids: Vec<String>,
+    pub(crate) item_topic: Vec<usize>,
+    pub(crate) item_scale: Vec<usize>,
+    pub(crate) item_index: BTreeMap<String, usize>,
+    pub(crate) scales: Vec<ScalePlan>,
+    pub(crate) scores: Vec<ScorePlan>,
+    pub(crate) results: Vec<ResultPlan>,
+    pub(crate) neutral: Neutral,
+    pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) definition: Definition,
+}
+
+/// A compiled, validated definition, ready to evaluate answers.
+///
+/// Immutable, `Send + Sync`, and cheap to clone (an `Arc`): compile once and
+/// share it across threads.
+///
+/// ```
+/// use aspekt::{Answers, Request};
+/// let who5 = aspekt::library::load("who5").unwrap();
+/// let mut answers = Answers::new();
+/// for (i, code) in [3, 4, 2, 3, 3].into_iter().enumerate() {
+///     answers.insert(format!("q{}", i + 1), code);
+/// }
+/// let request = Request::new(answers).with_consent(who5.privacy_notice().unwrap_or_default());
+/// let report = who5.evaluate(&request).unwrap();
+/// assert_eq!(report.results[0].band.as_ref().unwrap().id, "good");
+/// ```
+#[derive(Clone, Debug)]
+pub struct Evaluator {
+    inner: Arc<Compiled>,
+}
+
+/// The outcome of one result, before any text is attached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) struct Outcome {
+    pub(crate) status: Status,
+    pub(crate) band: Option<usize>,
+}
+
+impl Evaluator {
+    pub(crate) fn new(inner: Arc<Compiled>) -> Self {
+        Self { inner }
+    }
+
+    /// The questionnaire id.
+    pub fn id(&self) -> &str {
+        &self.inner.id
+    }
+
+    /// The definition's version.
+    pub fn version(&self) -> &str {
+        &self.inner.version
+    }
+
+    /// `sha256:` digest of the definition's canonical form.
+    pub fn digest(&self) -> &str {
+        &self.inner.digest
+    }
+
+    /// Declared locales; the first is the default.
+    pub fn locales(&self) -> &[String] {
+        &self.inner.locales
+    }
+
+    /// Audiences results can be released to.
+    pub fn audiences(&self) -> &[String] {
+        &self.inner.audiences
+    }
+
+    /// The privacy-notice version consent is required for, if any.
+    pub fn privacy_notice(&self) -> Option<&str> {
+        self.inner.privacy_notice.as_deref()
+    }
+
+    /// Warnings found while compiling.
+    pub fn warnings(&self) -> &[Diagnostic] {
+        &self.inner.warnings
+    }
+
+    /// The definition as written (texts, provenance) for presenting the
+    /// questionnaire. It holds no answers.
+    pub fn definition(&self) -> &Definition {
+        &self.inner.definition
+    }
+
+    /// Evaluates a request into the report for its audience.
+    ///
+    /// Either the whole report or an error: never a partial report. Errors
+    /// name the item or JSON path and never contain an answer code.
+    pub fn evaluate(&self, request: &Request) -> Result<Report, RequestError> {
+        let c = &*self.inner;
+        // Consent comes first: without it nothing is looked at.
+        if let Some(notice) = &c.privacy_notice {
+            let given = request.consent.as_ref().map(|x| x.notice.as_str());
+            if given != Some(notice.as_str()) {
+                let message = match given {
+                    None => format!("`{}` requires consent to privacy notice {notice}", c.id),
+                    Some(v) => format!(
+                        "consent was given to privacy notice {v}, but `{}` requires {notice}",
+                        c.id
+                    ),
+                };
+                return Err(RequestError::new(
+                    ErrorCode::ConsentRequired,
+                    Some("consent.notice".to_string()),
+                    message,
+                    format!(
+                        "show the person privacy notice {notice}; once they agree, send \"consent\": {{\"notice\": \"{notice}\"}}"
+                    ),
+                ));
+            }
+        }
+        let locale = match &request.locale {
+            None => c.locales.first().cloned().unwrap_or_default(),
+            Some(l) if c.locales.contains(l) => l.clone(),
+            Some(l) => {
+                return Err(RequestError::new(
+                    ErrorCode::UnknownLocale,
+                    Some("locale".to_string()),
+                    format!("`{}` has no locale `{l}`", c.id),
+                    format!("use one of {}", quote_strings(&c.locales)),
+                ));
+            }
+        };
+        let audience = request.audience.as_deref().unwrap_or(BUILTIN_AUDIENCES[0]);
+        if !c.audiences.iter().any(|a| a == audience) {
+            return Err(RequestError::new(
+                ErrorCode::UnknownAudience,
+                Some("audience".to_string()),
+                format!("`{}` has no audience `{audience}`", c.id),
+                format!("use one of {}", quote_strings(&c.audiences)),
+            ));
+        }
+        let (values, declined) = self.resolve(request)?;
+        let mut results = Vec::new();
+        for r in c
+            .results
+            .iter()
+            .filter(|r| r.audiences.iter().any(|a| a == audience))
+        {
+            let outcome = self.outcome(r, &values, &declined)?;
+            results.push(self.entry(r, outcome, &locale));
+        }
+        Ok(Report {
+            definition: DefinitionRef {
+                id: c.id.clone(),
+                version: c.version.clone(),
+                digest: c.digest.clone(),
+            },
+            engine: EngineRef {
+                version: crate::ENGINE_VERSION.to_string(),
+            },
+            locale,
+            audience: audience.to_string(),
+            results,
+        })
+    }
+
+    /// Parses a JSON request, evaluates it, and returns the report as JSON.
+    pub fn evaluate_json(&self, request: &str) -> Result<String, RequestError> {
+        let request = Request::from_json(request)?;
+        self.evaluate(&request).map(|r| r.to_json())
+    }
+
+    /// Validates answers and declines into per-item values and per-topic flags.
+    pub(crate) fn resolve(&self, request: &Request) -> Result<(Values, Vec<bool>), RequestError> {
+        let c = &*self.inner;
+        let mut declined = vec![false; c.topics.len()];
+        for (i, t) in request.declined.iter().enumerate() {
+            match c.topic_index.get(t) {
+                Some(&ti) => {
+                    if let Some(d) = declined.get_mut(ti) {
+                        *d = true;
+                    }
+                }
+                None => {
+                    return Err(RequestError::new(
+                        ErrorCode::UnknownTopic,
+                        Some(format!("declined[{i}]")),
+                        format!("`{}` has no topic `{t}`", c.id),
+                        format!("decline one of {}", quote_strings(&c.topics)),
+                    ));
+                }
+            }
+        }
+        let mut values = Zeroizing::new(vec![None; c.item_ids.len()]);
+        for (item, code) in request.answers.entries() {
+            let path = Some(format!("answers.{item}"));
+            let Some(&idx) = c.item_index.get(item) else {
+                return Err(RequestError::new(
+                    ErrorCode::UnknownItem,
+                    path,
+                    format!("`{}` has no item `{item}`", c.id),
+                    crate::compile::suggest(
+                        item,
+                        c.item_index.keys(),
+                        "answer only the definition's items (see its form)",
+                    ),
+                ));
+            };
+            let topic = c.item_topic.get(idx).copied().unwrap_or(0);
+            if declined.get(topic).copied().unwrap_or(false) && code.is_some() {
+                return Err(RequestError::new(
+                    ErrorCode::AnswerInDeclinedTopic,
+                    path,
+                    format!(
+                        "item `{item}` is answered, but its topic `{}` is declined",
+                        c.topics.get(topic).map_or("", String::as_str)
+                    ),
+                    "a declined topic carries no answers: drop its answers or the decline",
+                ));
+            }
+            if let Some(code) = code {
+                let scale = c.item_scale.get(idx).and_then(|s| c.scales.get(*s));
+                if !scale.is_some_and(|s| s.contains(*code)) {
+                    // The message does not repeat the code: errors may be logged.
+                    let valid = scale.map(|s| s.codes.as_slice()).unwrap_or_default();
+                    return Err(RequestError::new(
+                        ErrorCode::InvalidCode,
+                        path,
+                        format!("the answer to item `{item}` is not a code of its scale"),
+                        format!(
+                            "answer with one of the codes {}, or null for no answer",
+                            valid
+                                .iter()
+                                .map(i64::to_string)
+                                .collect::<Vec<_>>()
+                                .join(", ")
+                        ),
+                    ));
+                }
+            }
+            if let Some(v) = values.get_mut(idx) {
+                *v = *code;
+            }
+        }
+        Ok((values, declined))
+    }
+
+    pub(crate) fn outcome(
+        &self,
+        r: &ResultPlan,
+        values: &[Option<i64>],
+        declined: &[bool],
+    ) -> Result<Outcome, RequestError> {
+        let c = &*self.inner;
+        let score = c
+            .scores
+            .get(r.score)
+            .ok_or_else(|| internal("a result names a missing score"))?;
+        let is_declined = declined.get(score.topic).copied().unwrap_or(false);
+        match score.compute(values, is_declined) {
+            ScoreValue::Declined => Ok(Outcome {
+                status: Status::Declined,
+                band: None,
+            }),
+            ScoreValue::Insufficient => Ok(Outcome {
+                status: Status::Insufficient,
+                band: None,
+            }),
+            ScoreValue::Value(v) => match r.band_of(v) {
+                Some(b) => Ok(Outcome {
+                    status: Status::Ok,
+                    band: Some(b),
+                }),
+                // The compiler proves every reachable value lies in a band.
+                None => Err(internal(&format!(
+                    "result `{}` has no band for a reachable value",
+                    r.id
+                ))),
+            },
+        }
+    }
+
+    fn entry(&self, r: &ResultPlan, o: Outcome, locale: &str) -> ResultEntry {
+        let c = &*self.inner;
+        let pick = |t: &Text| pick_text(t, locale, &c.locales);
+        let (label, explanation) = match (o.status, o.band.and_then(|b| r.bands.get(b))) {
+            (Status::Ok, Some(b)) => (pick(&b.label), pick(&b.explanation)),
+            (Status::Insufficient, _) | (Status::Ok, None) => (
+                pick(&c.neutral.insufficient.0),
+                pick(&c.neutral.insufficient.1),
+            ),
+            (Status::Declined, _) => (pick(&c.neutral.declined.0), pick(&c.neutral.declined.1)),
+        };
+        ResultEntry {
+            id: r.id.clone(),
+            topic: c.topics.get(r.topic).cloned().unwrap_or_default(),
+            status: o.status,
+            band: o.band.and_then(|i| {
+                r.bands.get(i).map(|b| BandRef {
+                    id: b.id.clone(),
+                    index: i,
+                    of: r.bands.len(),
+                })
+            }),
+            label,
+            explanation,
+        }
+    }
+
+    /// Renders a report as text for the person reading it: result titles,
+    /// labels and explanations.
+    pub fn render_text(&self, report: &Report) -> String {
+        let c = &*self.inner;
+        let def = &c.definition;
+        let locale = report.locale.as_str();
+        let mut out = String::new();
+        let title = pick_text(def.questionnaire.title.value(), locale, &c.locales);
+        out.push_str(&title);
+        out.push('\n');
+        out.push_str(&"=".repeat(title.chars().count()));
+        out.push_str("\n\n");
+        for entry in &report.results {
+            let rtitle = def
+                .results
+                .iter()
+                .find(|r| r.id.as_str() == entry.id)
+                .map(|r| pick_text(r.title.value(), locale, &c.locales))
+                .unwrap_or_else(|| entry.id.clone());
+            let position = entry
+                .band
+                .as_ref()
+                .map(|b| {
+                    format!(
+                        "  ({} {} / {})",
+                        if locale == "de" { "Stufe" } else { "level" },
+                        b.index + 1,
+                        b.of
+                    )
+                })
+                .unwrap_or_default();
+            out.push_str(&format!("{rtitle}: {}{position}\n", entry.label));
+            out.push_str(&wrap(&entry.explanation, 76, "  "));
+            out.push('\n');
+        }
+        out
+    }
+
+    /// Outcomes of every result regardless of audience, for running the
+    /// definition's own examples. Not public: hosts get reports only.
+    pub(crate) fn outcomes(
+        &self,
+        request: &Request,
+    ) -> Result<Vec<(String, String)>, RequestError> {
+        let c = &*self.inner;
+        let (values, declined) = self.resolve(request)?;
+        let mut out = Vec::new();
+        for r in &c.results {
+            let o = self.outcome(r, &values, &declined)?;
+            let name = match (o.status, o.band.and_then(|b| r.bands.get(b))) {
+                (Status::Ok, Some(b)) => b.id.clone(),
+                (Status::Declined, _) => "declined".to_string(),
+                _ => "insufficient".to_string(),
+            };
+            out.push((r.id.clone(), name));
+        }
+        Ok(out)
+    }
+}
+
+fn internal(what: &str) -> RequestError {
+    RequestError::new(
+        ErrorCode::Internal,
+        None,
+        format!("internal error: {what}"),
+        "this is a bug in aspekt; please report it with the definition",
+    )
+}
+
+fn quote_strings(items: &[String]) -> String {
+    quote_list(&items.iter().map(String::as_str).collect::<Vec<_>>())
+}
+
+/// The text in `locale`, else in the default locale, else any.
+pub(crate) fn pick_text(t: &Text, locale: &str, locales: &[String]) -> String {
+    t.get(locale)
+        .or_else(|| locales.first().and_then(|l| t.get(l)))
+        .or_else(|| t.values().next())
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// Greedy word wrap with an indent.
+pub(crate) fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let mut out = String::new();
+    for para in text.split('\n') {
+        let mut line = String::from(indent);
+        let mut len = indent.chars().count();
+        for word in para.split_whitespace() {
+            let w = word.chars().count();
+            if len > indent.chars().count() && len + 1 + w > width {
+                out.push_str(line.trim_end());
+                out.push('\n');
+                line = String::from(indent);
+                len = indent.chars().count();
+            }
+            if len > indent.chars().count() {
+                line.push(' ');
+                len += 1;
+            }
+            line.push_str(word);
+            len += w;
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
+#[allow(dead_code)]
+fn _assert_send_sync() {
+    fn is<T: Send + Sync>() {}
+    is::<Evaluator>();
+}

@@ -1,0 +1,56 @@
+//! # aspekt
+//!
+//! An embeddable scoring engine for counselling questionnaires. Definitions
+//! (TOML) are compiled into an immutable [`Evaluator`] that turns a person's
+//! answers into a [`Report`] holding **only released results and their
+//! explanations** — never the answers.
+//!
+//! ```
+//! use aspekt::{Answers, Request, Source};
+//!
+//! let evaluator = aspekt::library::load("who5")?;
+//! let mut answers = Answers::new();
+//! for item in ["q1", "q2", "q3", "q4", "q5"] {
+//!     answers.insert(item, 4);
+//! }
+//! let request = Request::new(answers).with_consent("2026-11").with_locale("en");
+//! let report = evaluator.evaluate(&request)?;
+//! assert_eq!(report.results[0].status, aspekt::Status::Ok);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! The pipeline: [`compile`] parses and validates a [`Source`] (diagnostics
+//! with `file:line:col` and help), resolves it into a flat scoring plan, proves
+//! that every reachable score value falls in exactly one band, and stamps a
+//! digest; [`Evaluator::evaluate`] validates a [`Request`] and releases a
+//! [`Report`] for one audience.
+
+#![deny(missing_docs)]
+
+mod compile;
+mod diagnostic;
+mod error;
+mod evaluator;
+pub mod library;
+pub mod model;
+mod plan;
+mod report;
+mod request;
+mod schema;
+mod span;
+mod testing;
+
+pub use compile::{CompileError, check, compile};
+#[cfg(feature = "pretty")]
+pub use diagnostic::render_pretty;
+pub use diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
+pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
+pub use evaluator::Evaluator;
+pub use report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
+pub use request::{Answers, Consent, Request};
+pub use schema::{SchemaKind, json_schema};
+pub use span::{LineCol, Source};
+pub use testing::ExampleOutcome;
+
+/// The engine's version, as written into every report.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,312 @@
+//! The definition model: what a questionnaire file says, as written.
+//!
+//! This is the serde model of the TOML format (and, through it, of the JSON
+//! Schema in `schemas/definition.schema.json`). It is deliberately close to the
+//! text: values keep their spans for diagnostics, and nothing is resolved here.
+//! [`crate::compile`] validates and resolves it into an [`crate::Evaluator`].
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::span::Sp;
+
+/// A text in every declared locale, keyed by locale tag (`de`, `en`, …).
+pub type Text = BTreeMap<String, String>;
+
+/// A questionnaire definition: one instrument with its scoring and the results
+/// it may release.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "aspekt questionnaire definition")]
+pub struct Definition {
+    /// Identity, texts and provenance of the questionnaire.
+    pub questionnaire: Questionnaire,
+    /// Response scales: the ordered options an item can be answered with.
+    #[serde(default, rename = "scale")]
+    pub scales: Vec<Scale>,
+    /// Topics: groups of items that a person can decline as a whole. When no
+    /// topic is declared, all items form one topic named after the questionnaire.
+    #[serde(default, rename = "topic")]
+    pub topics: Vec<Topic>,
+    /// Items (questions), in the order they are presented.
+    #[serde(default, rename = "item")]
+    pub items: Vec<Item>,
+    /// Scores: internal values computed from items. Never released.
+    #[serde(default, rename = "score")]
+    pub scores: Vec<Score>,
+    /// Results: what is released, derived from a score through bands.
+    #[serde(default, rename = "result")]
+    pub results: Vec<ResultDef>,
+    /// Examples: answer sets with their expected outcomes, run by `aspekt test`.
+    /// Examples are not part of the definition's digest.
+    #[serde(default, rename = "example", skip_serializing)]
+    pub examples: Vec<Example>,
+}
+
+/// Identity, texts and provenance of a questionnaire.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Questionnaire {
+    /// Stable identifier: lowercase letters, digits, `-` and `_`, starting
+    /// with a letter (e.g. `who5`).
+    pub id: Sp<String>,
+    /// Semantic version of this definition (e.g. `1.0.0`).
+    pub version: Sp<String>,
+    /// Declared locales; the first is the default. Every text must exist in
+    /// every declared locale.
+    pub locales: Sp<Vec<Sp<String>>>,
+    /// Title per locale.
+    pub title: Sp<Text>,
+    /// Short description per locale, shown before answering.
+    pub description: Sp<Text>,
+    /// Instructions shown above the items, per locale (optional).
+    #[serde(default)]
+    pub instructions: Option<Sp<Text>>,
+    /// Typical minutes needed to answer.
+    #[serde(default)]
+    pub minutes: Option<Sp<u32>>,
+    /// The privacy-notice version a person must consent to before anything
+    /// is evaluated (e.g. `"2026-01"`). Omit only for definitions that are
+    /// never shown to people (test fixtures).
+    #[serde(default)]
+    pub privacy_notice: Option<Sp<String>>,
+    /// Audiences beyond the built-in `participant` and `counsellor` that
+    /// results may name (e.g. `agency`).
+    #[serde(default)]
+    pub audiences: Vec<Sp<String>>,
+    /// Where the instrument comes from and under which terms.
+    pub source: InstrumentSource,
+    /// Overrides for the neutral texts of declined and insufficient results.
+    /// Built-in texts exist for `de` and `en`.
+    #[serde(default)]
+    pub texts: Option<NeutralTexts>,
+}
+
+/// Provenance and licence of an instrument.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct InstrumentSource {
+    /// Full citation of the instrument (authors, year, title, journal).
+    pub citation: Sp<String>,
+    /// Where the instrument and its terms can be read.
+    #[serde(default)]
+    pub url: Option<String>,
+    /// Licence or terms of use (e.g. `public domain`, `CC BY-NC-SA 3.0 IGO`).
+    pub licence: Sp<String>,
+    /// Whether the terms allow commercial use.
+    #[serde(default)]
+    pub commercial_use: Option<bool>,
+    /// Status of each locale's wording, keyed by locale.
+    #[serde(default)]
+    pub translations: BTreeMap<String, Translation>,
+}
+
+/// Status of one locale's wording.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Translation {
+    /// `true` when this wording is a published, validated version.
+    pub validated: bool,
+    /// Where the wording comes from (published version, team translation, …).
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+/// Neutral texts for results that are not scored.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeutralTexts {
+    /// Label and explanation of a result whose topic was declined.
+    #[serde(default)]
+    pub declined: Option<LabelText>,
+    /// Label and explanation of a result whose missing-data rule was not met.
+    #[serde(default)]
+    pub insufficient: Option<LabelText>,
+}
+
+/// A label with its explanation, per locale.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LabelText {
+    /// Short label per locale.
+    pub label: Sp<Text>,
+    /// Explanation per locale.
+    pub explanation: Sp<Text>,
+}
+
+/// A response scale: ordered options with numeric codes.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Scale {
+    /// Identifier items use to name this scale.
+    pub id: Sp<String>,
+    /// Options in presentation order, each with a distinct code.
+    pub options: Sp<Vec<ScaleOption>>,
+}
+
+/// One option of a response scale.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScaleOption {
+    /// The numeric code recorded for this option, as published.
+    pub code: Sp<i64>,
+    /// Label per locale.
+    pub label: Sp<Text>,
+}
+
+/// A group of items that is voluntary as a whole.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Topic {
+    /// Identifier items and requests use to name this topic.
+    pub id: Sp<String>,
+    /// Title per locale.
+    pub title: Sp<Text>,
+    /// Description per locale (optional).
+    #[serde(default)]
+    pub description: Option<Sp<Text>>,
+}
+
+/// One item (question).
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Item {
+    /// Identifier; library instruments use `q1`…`qN` in the published order.
+    pub id: Sp<String>,
+    /// The topic this item belongs to. Required when topics are declared.
+    #[serde(default)]
+    pub topic: Option<Sp<String>>,
+    /// The response scale.
+    pub scale: Sp<String>,
+    /// Item text per locale.
+    pub text: Sp<Text>,
+    /// Reverse keying: the code `c` counts as `min + max - c` of its scale.
+    #[serde(default)]
+    pub reverse: bool,
+    /// Weight of the (keyed) code in sums and means; default 1.
+    #[serde(default)]
+    pub weight: Option<Sp<f64>>,
+}
+
+/// How a score aggregates its items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Aggregate {
+    /// Weighted sum of keyed codes.
+    Sum,
+    /// Weighted mean of the answered keyed codes.
+    Mean,
+}
+
+/// An internal score. Scores are never released; results are.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Score {
+    /// Identifier results use to name this score.
+    pub id: Sp<String>,
+    /// The items, all from one topic.
+    pub items: Sp<Vec<Sp<String>>>,
+    /// `sum` or `mean`.
+    pub aggregate: Sp<Aggregate>,
+    /// Missing-data rule. Without it every item must be answered.
+    #[serde(default)]
+    pub missing: Option<Sp<MissingRule>>,
+    /// Linear transform applied after aggregation: `value * multiply + add`.
+    #[serde(default)]
+    pub transform: Option<Sp<Transform>>,
+    /// Round the final value to this many decimal places (half away from zero).
+    #[serde(default)]
+    pub round: Option<Sp<u32>>,
+}
+
+/// A declared missing-data rule: exactly one of `min_answered` or `max_missing`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MissingRule {
+    /// At least this many items must be answered.
+    #[serde(default)]
+    pub min_answered: Option<u32>,
+    /// At most this many items may be missing.
+    #[serde(default)]
+    pub max_missing: Option<u32>,
+    /// For `sum`: when items are missing, score the mean of the answered items
+    /// times the item count (weights respected). Required for a `sum` that
+    /// allows missing items.
+    #[serde(default)]
+    pub prorate: bool,
+}
+
+/// A linear transform `value * multiply + add`.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Transform {
+    /// Factor, default 1.
+    #[serde(default)]
+    pub multiply: Option<f64>,
+    /// Offset, default 0.
+    #[serde(default)]
+    pub add: Option<f64>,
+}
+
+/// A released result: a score mapped through bands.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResultDef {
+    /// Identifier of the result in reports.
+    pub id: Sp<String>,
+    /// Title per locale.
+    pub title: Sp<Text>,
+    /// The score this result is derived from.
+    pub score: Sp<String>,
+    /// Who may see this result: `participant`, `counsellor`, or an audience
+    /// the questionnaire declares.
+    pub audiences: Sp<Vec<Sp<String>>>,
+    /// Where the bands come from (published cut-offs, a cited norm sample, or
+    /// a description relative to the scale). Shown to researchers.
+    #[serde(default)]
+    pub basis: Option<String>,
+    /// Bands: inclusive ranges that together cover every reachable value of
+    /// the score exactly once, from lowest to highest.
+    #[serde(rename = "band")]
+    pub bands: Sp<Vec<Band>>,
+}
+
+/// One band of a result: an inclusive range of score values.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Band {
+    /// Identifier of the band in reports.
+    pub id: Sp<String>,
+    /// Lowest score value in the band (inclusive).
+    pub min: Sp<f64>,
+    /// Highest score value in the band (inclusive).
+    pub max: Sp<f64>,
+    /// Short label per locale.
+    pub label: Sp<Text>,
+    /// Explanation per locale, written for the person and their counsellor.
+    pub explanation: Sp<Text>,
+}
+
+/// An answer set with its expected outcomes.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Example {
+    /// What this example covers (e.g. `all minimal`, `q3 missing`).
+    pub name: Sp<String>,
+    /// Answers by item id; items left out are unanswered.
+    #[serde(default)]
+    pub answers: Sp<BTreeMap<String, Sp<i64>>>,
+    /// Declined topics.
+    #[serde(default)]
+    pub declined: Vec<Sp<String>>,
+    /// Expected outcome by result id: a band id, `declined` or `insufficient`.
+    pub expect: Sp<BTreeMap<String, Sp<String>>>,
+}
+
+impl<T: Default> Default for Sp<T> {
+    fn default() -> Self {
+        Sp::new(T::default(), 0..0)
+    }
+}

@@ -1,0 +1,269 @@
+//! The compiled scoring plan: flat, resolved scores and bands.
+//!
+//! One function computes a score's final value from its accumulators
+//! ([`ScorePlan::finish`]); both evaluation and the compile-time analysis of
+//! reachable values call it, so what the compiler proves about bands holds for
+//! the very floating-point values evaluation produces.
+
+use std::collections::BTreeSet;
+
+use crate::model::{Aggregate, Text};
+
+/// A resolved response scale.
+#[derive(Clone, Debug)]
+pub(crate) struct ScalePlan {
+    /// Codes, sorted ascending, distinct.
+    pub(crate) codes: Vec<i64>,
+    pub(crate) min: i64,
+    pub(crate) max: i64,
+}
+
+impl ScalePlan {
+    pub(crate) fn contains(&self, code: i64) -> bool {
+        self.codes.binary_search(&code).is_ok()
+    }
+}
+
+/// One item's part in a score.
+#[derive(Clone, Debug)]
+pub(crate) struct TermPlan {
+    /// Index of the item in the definition.
+    pub(crate) item: usize,
+    pub(crate) weight: f64,
+    pub(crate) reverse: bool,
+    /// `min + max` of the item's scale, for reverse keying.
+    pub(crate) reverse_base: i64,
+    /// The item's scale's codes (sorted).
+    pub(crate) codes: Vec<i64>,
+}
+
+impl TermPlan {
+    /// The keyed, weighted contribution of a code.
+    pub(crate) fn contribution(&self, code: i64) -> f64 {
+        let keyed = if self.reverse {
+            self.reverse_base - code
+        } else {
+            code
+        };
+        self.weight * keyed as f64
+    }
+}
+
+/// A resolved score.
+#[derive(Clone, Debug)]
+pub(crate) struct ScorePlan {
+    pub(crate) terms: Vec<TermPlan>,
+    pub(crate) topic: usize,
+    pub(crate) aggregate: Aggregate,
+    pub(crate) min_answered: usize,
+    pub(crate) prorate: bool,
+    pub(crate) weight_total: f64,
+    pub(crate) multiply: f64,
+    pub(crate) add: f64,
+    pub(crate) round: Option<u32>,
+}
+
+/// The outcome of computing a score.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(crate) enum ScoreValue {
+    /// The score's topic was declined.
+    Declined,
+    /// The missing-data rule was not met.
+    Insufficient,
+    /// The final value.
+    Value(f64),
+}
+
+impl ScorePlan {
+    /// The final value from the accumulators over answered items.
+    pub(crate) fn finish(&self, answered: usize, weight_answered: f64, sum: f64) -> f64 {
+        let all = answered == self.terms.len();
+        let base = match self.aggregate {
+            Aggregate::Sum if all || !self.prorate => sum,
+            Aggregate::Sum => sum / weight_answered * self.weight_total,
+            Aggregate::Mean => sum / weight_answered,
+        };
+        let v = base * self.multiply + self.add;
+        let v = match self.round {
+            Some(d) => {
+                let f = 10f64.powi(d.min(15) as i32);
+                (v * f).round() / f
+            }
+            None => v,
+        };
+        // Normalise -0.0 so equal values serialise and compare alike.
+        if v == 0.0 { 0.0 } else { v }
+    }
+
+    /// Computes the score from item values (`None` = unanswered).
+    pub(crate) fn compute(&self, values: &[Option<i64>], declined: bool) -> ScoreValue {
+        if declined {
+            return ScoreValue::Declined;
+        }
+        let mut answered = 0usize;
+        let mut weight_answered = 0.0;
+        let mut sum = 0.0;
+        for t in &self.terms {
+            if let Some(Some(code)) = values.get(t.item) {
+                answered += 1;
+                weight_answered += t.weight;
+                sum += t.contribution(*code);
+            }
+        }
+        if answered < self.min_answered || answered == 0 {
+            return ScoreValue::Insufficient;
+        }
+        ScoreValue::Value(self.finish(answered, weight_answered, sum))
+    }
+
+    /// Every value the score can take when its missing-data rule is met,
+    /// sorted and distinct, by dynamic programming over the items in the
+    /// same order and with the same arithmetic as [`Self::compute`].
+    ///
+    /// Returns `Err(states)` when more than `budget` intermediate states
+    /// would be needed.
+    pub(crate) fn reachable(&self, budget: usize) -> Result<Vec<f64>, usize> {
+        let n = self.terms.len();
+        let may_miss = self.min_answered < n;
+        // State: (answered, weight answered bits, sum bits).
+        let mut states: BTreeSet<(usize, u64, u64)> = BTreeSet::new();
+        states.insert((0, 0f64.to_bits(), 0f64.to_bits()));
+        for (i, t) in self.terms.iter().enumerate() {
+            let remaining_after = n - i - 1;
+            let mut next = BTreeSet::new();
+            for &(answered, w_bits, s_bits) in &states {
+                let w = f64::from_bits(w_bits);
+                let s = f64::from_bits(s_bits);
+                if may_miss && answered + remaining_after >= self.min_answered {
+                    next.insert((answered, w_bits, s_bits));
+                }
+                for &code in &t.codes {
+                    let nw = w + t.weight;
+                    let ns = s + t.contribution(code);
+                    next.insert((answered + 1, nw.to_bits(), ns.to_bits()));
+                }
+                if next.len() > budget {
+                    return Err(next.len());
+                }
+            }
+            states = next;
+        }
+        let mut values: Vec<f64> = states
+            .into_iter()
+            .filter(|&(answered, _, _)| answered >= self.min_answered && answered > 0)
+            .map(|(answered, w, s)| self.finish(answered, f64::from_bits(w), f64::from_bits(s)))
+            .collect();
+        values.sort_by(f64::total_cmp);
+        values.dedup();
+        Ok(values)
+    }
+}
+
+/// A resolved band.
+#[derive(Clone, Debug)]
+pub(crate) struct BandPlan {
+    pub(crate) id: String,
+    pub(crate) min: f64,
+    pub(crate) max: f64,
+    pub(crate) label: Text,
+    pub(crate) explanation: Text,
+}
+
+/// A resolved result.
+#[derive(Clone, Debug)]
+pub(crate) struct ResultPlan {
+    pub(crate) id: String,
+    pub(crate) score: usize,
+    pub(crate) topic: usize,
+    pub(crate) audiences: Vec<String>,
+    pub(crate) bands: Vec<BandPlan>,
+}
+
+impl ResultPlan {
+    /// The index of the band holding `v`.
+    pub(crate) fn band_of(&self, v: f64) -> Option<usize> {
+        self.bands.iter().position(|b| b.min <= v && v <= b.max)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(n: usize, codes: &[i64], aggregate: Aggregate, min_answered: usize) -> ScorePlan {
+        let terms = (0..n)
+            .map(|i| TermPlan {
+                item: i,
+                weight: 1.0,
+                reverse: false,
+                reverse_base: codes.iter().min().unwrap_or(&0) + codes.iter().max().unwrap_or(&0),
+                codes: codes.to_vec(),
+            })
+            .collect();
+        ScorePlan {
+            terms,
+            topic: 0,
+            aggregate,
+            min_answered,
+            prorate: true,
+            weight_total: n as f64,
+            multiply: 1.0,
+            add: 0.0,
+            round: None,
+        }
+    }
+
+    #[test]
+    fn reachable_sums_are_every_integer_between_extremes() {
+        let p = plan(3, &[0, 1, 2], Aggregate::Sum, 3);
+        assert_eq!(
+            p.reachable(1000),
+            Ok(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
+        );
+    }
+
+    #[test]
+    fn reachable_means_with_missing_match_compute() {
+        let p = plan(4, &[1, 2, 3, 4], Aggregate::Mean, 3);
+        let reach = p.reachable(10_000).unwrap_or_default();
+        // Every computed value is in the reachable set, bit for bit.
+        for a in 1..=4 {
+            for b in 1..=4 {
+                for c in 1..=4 {
+                    let v = p.compute(&[Some(a), None, Some(b), Some(c)], false);
+                    let ScoreValue::Value(v) = v else {
+                        unreachable!("three answers meet min_answered = 3")
+                    };
+                    assert!(reach.contains(&v), "{v} missing from {reach:?}");
+                }
+            }
+        }
+        assert_eq!(
+            p.compute(&[Some(1), None, None, Some(2)], false),
+            ScoreValue::Insufficient
+        );
+    }
+
+    #[test]
+    fn reachable_reports_budget_overflow() {
+        let p = plan(20, &[1, 2, 3, 4, 5], Aggregate::Mean, 1);
+        assert!(p.reachable(10).is_err());
+    }
+
+    #[test]
+    fn prorated_sum_is_mean_times_count_only_when_items_are_missing() {
+        let p = plan(4, &[1, 2, 3, 4], Aggregate::Sum, 3);
+        assert_eq!(
+            p.compute(&[Some(1), Some(2), Some(4), Some(4)], false),
+            ScoreValue::Value(11.0)
+        );
+        assert_eq!(
+            p.compute(&[Some(1), Some(2), None, Some(3)], false),
+            ScoreValue::Value(8.0)
+        );
+        assert_eq!(
+            p.compute(&[Some(1), Some(2), None, Some(3)], true),
+            ScoreValue::Declined
+        );
+    }
+}

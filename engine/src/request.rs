@@ -1,0 +1,201 @@
+//! What a host sends to evaluate: answers, declined topics, consent.
+//!
+//! [`Answers`] is the only type that ever holds a person's answers. It has no
+//! `Serialize`, its `Debug` is redacted, and its memory is zeroized on drop.
+
+use std::fmt;
+
+use schemars::JsonSchema;
+use serde::de::{MapAccess, Visitor};
+use serde::{Deserialize, Deserializer};
+use zeroize::{Zeroize, ZeroizeOnDrop};
+
+/// A person's answers by item id. `None` means "not answered".
+///
+/// ```
+/// let mut answers = aspekt::Answers::new();
+/// answers.insert("q1", 3);
+/// assert_eq!(format!("{answers:?}"), "Answers(<1 redacted>)");
+/// ```
+#[derive(Clone, Default, Zeroize, ZeroizeOnDrop)]
+pub struct Answers {
+    entries: Vec<(String, Option<i64>)>,
+}
+
+impl Answers {
+    /// No answers.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records the code for an item, replacing an earlier one.
+    pub fn insert(&mut self, item: impl Into<String>, code: i64) {
+        self.set(item.into(), Some(code));
+    }
+
+    /// Marks an item as not answered (the same as leaving it out).
+    pub fn clear(&mut self, item: &str) {
+        self.set(item.to_string(), None);
+    }
+
+    fn set(&mut self, item: String, code: Option<i64>) {
+        match self.entries.iter_mut().find(|(id, _)| *id == item) {
+            Some(entry) => {
+                entry.1.zeroize();
+                entry.1 = code;
+            }
+            None => self.entries.push((item, code)),
+        }
+    }
+
+    /// How many items carry an entry (answered or explicitly unanswered).
+    pub fn len(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// Whether there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.entries.is_empty()
+    }
+
+    pub(crate) fn entries(&self) -> &[(String, Option<i64>)] {
+        &self.entries
+    }
+}
+
+impl fmt::Debug for Answers {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Answers(<{} redacted>)", self.entries.len())
+    }
+}
+
+impl<'de> Deserialize<'de> for Answers {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Answers;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an object mapping item ids to integer codes (or null)")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answers, A::Error> {
+                let mut answers = Answers::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    let code = map.next_value::<Option<Code>>()?.map(|c| c.0);
+                    if answers.entries.iter().any(|(id, _)| *id == key) {
+                        return Err(serde::de::Error::custom(format_args!(
+                            "item `{key}` is answered twice"
+                        )));
+                    }
+                    answers.entries.push((key, code));
+                }
+                Ok(answers)
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// An answer code: an integer, with a message that says so.
+struct Code(i64);
+
+impl<'de> Deserialize<'de> for Code {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl Visitor<'_> for V {
+            type Value = Code;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("an integer answer code")
+            }
+            fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Code, E> {
+                Ok(Code(v))
+            }
+            fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Code, E> {
+                i64::try_from(v)
+                    .map(Code)
+                    .map_err(|_| E::custom("answer code out of range"))
+            }
+        }
+        d.deserialize_i64(V)
+    }
+}
+
+/// Consent to a privacy notice.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Consent {
+    /// The version of the privacy notice the person agreed to.
+    pub notice: String,
+}
+
+/// A request to evaluate one person's answers.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "aspekt evaluation request")]
+pub struct Request {
+    /// Answers by item id: an integer code from the item's scale, or null
+    /// (not answered). Items left out are not answered.
+    #[serde(default)]
+    #[schemars(with = "std::collections::BTreeMap<String, Option<i64>>")]
+    pub answers: Answers,
+    /// Topics the person declined. A declined topic is never scored.
+    #[serde(default)]
+    pub declined: Vec<String>,
+    /// Consent to the privacy notice the definition requires.
+    #[serde(default)]
+    pub consent: Option<Consent>,
+    /// Locale of the report's texts; default: the definition's first locale.
+    #[serde(default)]
+    pub locale: Option<String>,
+    /// Who the report is for; default `participant`.
+    #[serde(default)]
+    pub audience: Option<String>,
+}
+
+impl Request {
+    /// A request with these answers and nothing else.
+    pub fn new(answers: Answers) -> Self {
+        Self {
+            answers,
+            ..Self::default()
+        }
+    }
+
+    /// Sets the consent to a privacy-notice version.
+    pub fn with_consent(mut self, notice: impl Into<String>) -> Self {
+        self.consent = Some(Consent {
+            notice: notice.into(),
+        });
+        self
+    }
+
+    /// Sets the audience.
+    pub fn with_audience(mut self, audience: impl Into<String>) -> Self {
+        self.audience = Some(audience.into());
+        self
+    }
+
+    /// Sets the locale.
+    pub fn with_locale(mut self, locale: impl Into<String>) -> Self {
+        self.locale = Some(locale.into());
+        self
+    }
+
+    /// Declines a topic.
+    pub fn decline(mut self, topic: impl Into<String>) -> Self {
+        self.declined.push(topic.into());
+        self
+    }
+
+    /// Parses a request from JSON. Errors name the JSON path.
+    pub fn from_json(json: &str) -> Result<Self, crate::RequestError> {
+        let mut de = serde_json::Deserializer::from_str(json);
+        let req: Request = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+            let path = e.path().to_string();
+            let inner = e.into_inner();
+            crate::RequestError::from_json(&inner, path)
+        })?;
+        de.end()
+            .map_err(|e| crate::RequestError::from_json(&e, ".".to_string()))?;
+        Ok(req)
+    }
+}

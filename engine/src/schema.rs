@@ -1,0 +1,63 @@
+//! JSON Schemas of the JSON surface: the contract every binding shares.
+
+use schemars::{JsonSchema, schema_for};
+
+use crate::error::ErrorEnvelope;
+use crate::model::Definition;
+use crate::report::Report;
+use crate::request::Request;
+
+/// The schemas aspekt publishes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SchemaKind {
+    /// The definition format (for editors: taplo, Even Better TOML).
+    Definition,
+    /// An evaluation request.
+    Request,
+    /// A report.
+    Report,
+    /// The error envelope.
+    Error,
+}
+
+impl SchemaKind {
+    /// Every kind, in a fixed order.
+    pub const ALL: [SchemaKind; 4] = [
+        SchemaKind::Definition,
+        SchemaKind::Request,
+        SchemaKind::Report,
+        SchemaKind::Error,
+    ];
+
+    /// The kind's name: `definition`, `request`, `report` or `error`.
+    pub fn name(self) -> &'static str {
+        match self {
+            SchemaKind::Definition => "definition",
+            SchemaKind::Request => "request",
+            SchemaKind::Report => "report",
+            SchemaKind::Error => "error",
+        }
+    }
+
+    /// The kind named `name`.
+    pub fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.name() == name)
+    }
+}
+
+fn pretty<T: JsonSchema>() -> String {
+    let schema = schema_for!(T);
+    let mut s = serde_json::to_string_pretty(&schema).unwrap_or_default();
+    s.push('\n');
+    s
+}
+
+/// The JSON Schema of a kind, pretty-printed with a trailing newline.
+pub fn json_schema(kind: SchemaKind) -> String {
+    match kind {
+        SchemaKind::Definition => pretty::<Definition>(),
+        SchemaKind::Request => pretty::<Request>(),
+        SchemaKind::Report => pretty::<Report>(),
+        SchemaKind::Error => pretty::<ErrorEnvelope>(),
+    }
+}
