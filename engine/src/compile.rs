@@ -112,15 +112,26 @@ fn parse(source: &Source, sink: &mut Sink<'_>) -> Option<Definition> {
 }
 
 fn classify_toml_error(message: &str) -> (Code, String) {
-    if message.starts_with("unknown field") {
-        let expected = message
+    if let Some(rest) = message.strip_prefix("unknown field `") {
+        let field = rest.split('`').next().unwrap_or_default();
+        let expected: Vec<String> = rest
             .split_once("expected")
-            .map(|(_, rest)| format!("expected {}", rest.trim()))
-            .unwrap_or_else(|| "see the format reference".to_string());
-        (
-            Code::UnknownKey,
-            format!("remove the key or correct its spelling; {expected}"),
-        )
+            .map(|(_, list)| {
+                list.split('`')
+                    .skip(1)
+                    .step_by(2)
+                    .map(str::to_string)
+                    .collect()
+            })
+            .unwrap_or_default();
+        let help = match suggest(field, &expected, "") {
+            s if !s.is_empty() => s,
+            _ => format!(
+                "remove the key; this table takes {}",
+                quote_list(&expected.iter().map(String::as_str).collect::<Vec<_>>())
+            ),
+        };
+        (Code::UnknownKey, help)
     } else if message.starts_with("missing field") {
         (
             Code::MissingKey,
@@ -199,6 +210,11 @@ impl Checker<'_, '_> {
     }
 
     fn text(&mut self, text: &Sp<Text>, what: &str) {
+        if self.locales.is_empty() {
+            // Already reported as `invalid_locales`; checking texts against
+            // nothing would only repeat it once per text.
+            return;
+        }
         let missing: Vec<&str> = self
             .locales
             .iter()
@@ -249,12 +265,13 @@ impl Checker<'_, '_> {
         let mut seen = BTreeSet::new();
         for l in q.locales.iter() {
             if l.is_empty() || !seen.insert(l.as_str()) {
+                let what = if l.is_empty() {
+                    "an empty locale is declared".to_string()
+                } else {
+                    format!("locale `{}` is declared twice", l.value())
+                };
                 self.sink
-                    .error(
-                        Code::InvalidLocales,
-                        Some(l.span()),
-                        format!("locale `{}` is empty or declared twice", l.value()),
-                    )
+                    .error(Code::InvalidLocales, Some(l.span()), what)
                     .help("list each locale once, e.g. locales = [\"de\", \"en\"]");
             }
         }
@@ -516,14 +533,16 @@ impl Checker<'_, '_> {
         let mut item_used = vec![false; items.len()];
         for s in &def.scores {
             self.id(&s.id, "score");
-            let plan = self.score(s, &items, &item_index, &scales, &mut item_used);
+            let plan = self.score(s, &items, &item_index, &scales, &topic_ids, &mut item_used);
             score_index
                 .entry(s.id.value().clone())
                 .or_insert(scores.len());
             scores.push(plan);
         }
-        for (it, used) in def.items.iter().zip(&item_used) {
-            if !used {
+        for (i, (it, used)) in def.items.iter().zip(&item_used).enumerate() {
+            // A duplicate id is reported once, as `duplicate_id`.
+            let first = item_index.get(it.id.value()) == Some(&i);
+            if !used && first {
                 self.sink
                     .error(
                         Code::UnusedItem,
@@ -715,6 +734,7 @@ impl Checker<'_, '_> {
         items: &[ItemInfo],
         item_index: &BTreeMap<String, usize>,
         scales: &[ScalePlan],
+        topic_ids: &[String],
         item_used: &mut [bool],
     ) -> Option<ScorePlan> {
         let sid = s.id.value();
@@ -790,7 +810,15 @@ impl Checker<'_, '_> {
                 .error(
                     Code::ScoreSpansTopics,
                     second.or(Some(s.items.span())),
-                    format!("score `{sid}` mixes items from {} topics", topics.len()),
+                    format!(
+                        "score `{sid}` mixes items from the topics {}",
+                        quote_list(
+                            &topics
+                                .keys()
+                                .filter_map(|t| topic_ids.get(*t).map(String::as_str))
+                                .collect::<Vec<_>>()
+                        )
+                    ),
                 )
                 .related(first, "this item is in another topic")
                 .help("a topic can be declined as a whole, so a score must stay within one topic; split the score by topic");
@@ -803,13 +831,21 @@ impl Checker<'_, '_> {
             prorate = m.prorate;
             match (m.min_answered, m.max_missing) {
                 (Some(_), Some(_)) | (None, None) => {
+                    let what = if m.min_answered.is_some() {
+                        "gives both min_answered and max_missing"
+                    } else {
+                        "gives neither min_answered nor max_missing"
+                    };
                     self.sink
                         .error(
                             Code::InvalidMissingRule,
                             Some(m.span()),
-                            format!("the missing-data rule of score `{sid}` must give exactly one of min_answered or max_missing"),
+                            format!("the missing-data rule of score `{sid}` {what}"),
                         )
-                        .help("write e.g. missing = { max_missing = 1 } or missing = { min_answered = 4 }");
+                        .help(format!(
+                            "give exactly one, e.g. missing = {{ max_missing = 1 }} or missing = {{ min_answered = {} }}",
+                            n.saturating_sub(1).max(1)
+                        ));
                     ok = false;
                 }
                 (Some(k), None) if k == 0 || k as usize > n => {
@@ -908,10 +944,15 @@ impl Checker<'_, '_> {
     fn bands(&mut self, r: &crate::model::ResultDef, score: Option<&ScorePlan>) -> Vec<BandPlan> {
         let rid = r.id.value();
         if r.bands.is_empty() {
+            let span = if r.bands.span().is_empty() {
+                r.id.span()
+            } else {
+                r.bands.span()
+            };
             self.sink
                 .error(
                     Code::NoBands,
-                    Some(r.id.span()),
+                    Some(span),
                     format!("result `{rid}` has no bands"),
                 )
                 .help("add [[result.band]] tables with id, min, max, label and explanation");
@@ -947,7 +988,11 @@ impl Checker<'_, '_> {
                 self.sink
                     .error(
                         Code::InvalidNumber,
-                        Some(b.min.span()),
+                        Some(if b.min.is_finite() {
+                            b.max.span()
+                        } else {
+                            b.min.span()
+                        }),
                         format!("band `{}` has a bound that is not finite", b.id.value()),
                     )
                     .help("band bounds are finite numbers");
@@ -1028,17 +1073,17 @@ impl Checker<'_, '_> {
         if let (true, Some(score)) = (ok, score) {
             match score.reachable(REACH_BUDGET) {
                 Ok(values) => self.coverage(r, &plans, &values),
-                Err(states) => {
+                Err(_) => {
                     self.sink
                         .error(
                             Code::AnalysisBudget,
                             Some(r.score.span()),
                             format!(
-                                "score `{}` can take too many distinct values to check the bands ({states} states)",
+                                "score `{}` has more than {REACH_BUDGET} partial sums to enumerate, too many to check the bands",
                                 r.score.value()
                             ),
                         )
-                        .help("round the score (round = 2) or use fewer distinct weights, so its reachable values can be enumerated");
+                        .help("use whole-number weights, fewer distinct weights or fewer items per score, so the reachable values stay enumerable");
                 }
             }
         }
@@ -1141,11 +1186,15 @@ impl Checker<'_, '_> {
             }
         }
         for (item, code) in ex.answers.iter() {
-            let Some(info) = cx.item_index.get(item).and_then(|&i| cx.items.get(i)) else {
+            let Some(info) = cx
+                .item_index
+                .get(item.value())
+                .and_then(|&i| cx.items.get(i))
+            else {
                 self.sink
                     .error(
                         Code::InvalidExample,
-                        Some(code.span()),
+                        Some(item.span()),
                         format!("example `{name}` answers item `{item}`, which is not defined"),
                     )
                     .help(suggest(
@@ -1177,11 +1226,11 @@ impl Checker<'_, '_> {
             }
         }
         for (rid, outcome) in ex.expect.iter() {
-            let Some(r) = cx.results.iter().find(|r| &r.id == rid) else {
+            let Some(r) = cx.results.iter().find(|r| &r.id == rid.value()) else {
                 self.sink
                     .error(
                         Code::UnknownResult,
-                        Some(outcome.span()),
+                        Some(rid.span()),
                         format!("example `{name}` expects result `{rid}`, which is not defined"),
                     )
                     .help(suggest(
@@ -1303,14 +1352,19 @@ pub(crate) fn suggest<'a>(
     known: impl IntoIterator<Item = &'a String>,
     fallback: &str,
 ) -> String {
-    let best = known
+    // Close means at most a third of the characters differ, so `q3` does not
+    // suggest `q1`; a tie suggests nothing rather than a guess.
+    let mut close: Vec<(usize, &String)> = known
         .into_iter()
         .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d <= 2.max(k.len() / 3))
-        .min_by_key(|(d, _)| *d);
-    match best {
-        Some((_, k)) => format!("did you mean `{k}`?"),
-        None => fallback.to_string(),
+        .filter(|(d, k)| *d > 0 && d * 3 <= k.chars().count().max(name.chars().count()))
+        .collect();
+    close.sort();
+    match close.as_slice() {
+        [(d, k), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => {
+            format!("did you mean `{k}`?")
+        }
+        _ => fallback.to_string(),
     }
 }
 

@@ -72,7 +72,7 @@ codes! {
     UnknownScale => "unknown_scale",
     /// An item names a topic that does not exist, or names none while topics are declared.
     UnknownTopic => "unknown_topic",
-    /// A score or example names an item that does not exist.
+    /// A score names an item that does not exist.
     UnknownItem => "unknown_item",
     /// A result names a score that does not exist.
     UnknownScore => "unknown_score",
@@ -303,7 +303,12 @@ pub fn render_pretty(source: &Source, diagnostics: &[Diagnostic], color: bool) -
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,
         };
-        let span = d.span.clone().unwrap_or(0..0);
+        let Some(span) = d.span.clone() else {
+            // Nothing to point at: the one-line form still names the file
+            // and carries the help.
+            out.extend_from_slice(format!("{d}\n").as_bytes());
+            continue;
+        };
         let config = Config::default()
             .with_color(color)
             .with_index_type(ariadne::IndexType::Byte);
@@ -311,9 +316,7 @@ pub fn render_pretty(source: &Source, diagnostics: &[Diagnostic], color: bool) -
             .with_config(config)
             .with_code(d.code.as_str())
             .with_message(&d.message);
-        if d.span.is_some() {
-            report = report.with_label(Label::new((name.clone(), span)).with_message(&d.message));
-        }
+        report = report.with_label(Label::new((name.clone(), span)).with_message(&d.message));
         for r in &d.related {
             report = report
                 .with_label(Label::new((name.clone(), r.span.clone())).with_message(&r.message));

@@ -269,7 +269,7 @@ pub struct ResultDef {
     pub basis: Option<String>,
     /// Bands: inclusive ranges that together cover every reachable value of
     /// the score exactly once, from lowest to highest.
-    #[serde(rename = "band")]
+    #[serde(default, rename = "band")]
     pub bands: Sp<Vec<Band>>,
 }
 
@@ -297,12 +297,12 @@ pub struct Example {
     pub name: Sp<String>,
     /// Answers by item id; items left out are unanswered.
     #[serde(default)]
-    pub answers: Sp<BTreeMap<String, Sp<i64>>>,
+    pub answers: Sp<BTreeMap<Sp<String>, Sp<i64>>>,
     /// Declined topics.
     #[serde(default)]
     pub declined: Vec<Sp<String>>,
     /// Expected outcome by result id: a band id, `declined` or `insufficient`.
-    pub expect: Sp<BTreeMap<String, Sp<String>>>,
+    pub expect: Sp<BTreeMap<Sp<String>, Sp<String>>>,
 }
 
 impl<T: Default> Default for Sp<T> {

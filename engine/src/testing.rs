@@ -33,7 +33,7 @@ impl Evaluator {
             .map(|ex| {
                 let mut answers = Answers::new();
                 for (item, code) in ex.answers.iter() {
-                    answers.insert(item.clone(), *code.value());
+                    answers.insert(item.value().clone(), *code.value());
                 }
                 let request = Request {
                     answers,
@@ -52,7 +52,7 @@ impl Evaluator {
                         .filter_map(|(rid, want)| {
                             let actual = got
                                 .iter()
-                                .find(|(id, _)| id == rid)
+                                .find(|(id, _)| id == rid.value())
                                 .map(|(_, o)| o.as_str());
                             (actual != Some(want.as_str())).then(|| {
                                 format!(
