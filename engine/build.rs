@@ -1,5 +1,6 @@
-//! Embeds the instrument library (`../definitions/<id>/definition.toml`) into
-//! the crate, so every host can load an instrument by id without files.
+//! Embeds the instrument library (`../definitions/<id>/definition.toml` or
+//! `definition.rhai`, with the `.rhai` rule files beside it) into the crate,
+//! so every host can load an instrument by id without reading files.
 
 use std::fmt::Write as _;
 use std::path::Path;
@@ -7,28 +8,62 @@ use std::path::Path;
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../definitions");
     println!("cargo::rerun-if-changed={}", root.display());
-    let mut entries: Vec<(String, String)> = Vec::new();
-    if let Ok(dirs) = std::fs::read_dir(&root) {
-        for dir in dirs.flatten() {
-            let path = dir.path().join("definition.toml");
-            // Track each file too: a directory's mtime does not change when a
-            // file inside it is edited in place.
-            println!("cargo::rerun-if-changed={}", path.display());
-            if path.is_file() {
-                let id = dir.file_name().to_string_lossy().into_owned();
-                entries.push((id, path.display().to_string()));
+    let mut dirs: Vec<_> = std::fs::read_dir(&root)
+        .map(|d| {
+            d.flatten()
+                .map(|e| e.path())
+                .filter(|p| p.is_dir())
+                .collect()
+        })
+        .unwrap_or_default();
+    dirs.sort();
+    let mut out = String::from(
+        "/// The embedded library: (id, definition path, text, rule files (name, text)).\n\
+         pub(crate) static ENTRIES: &[RawEntry] = &[\n",
+    );
+    for dir in dirs {
+        // Track the folder and each file: editing a file in place does not
+        // change its folder's modification time.
+        println!("cargo::rerun-if-changed={}", dir.display());
+        let id = dir
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let mut files: Vec<_> = std::fs::read_dir(&dir)
+            .map(|d| d.flatten().map(|e| e.path()).collect())
+            .unwrap_or_default();
+        files.sort();
+        let definition = ["definition.toml", "definition.rhai"]
+            .iter()
+            .map(|n| dir.join(n))
+            .find(|p| p.is_file());
+        let Some(definition) = definition else {
+            continue;
+        };
+        let def_name = definition
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        let _ = write!(
+            out,
+            "    ({id:?}, \"definitions/{id}/{def_name}\", include_str!({:?}), &[",
+            definition.display().to_string()
+        );
+        for f in &files {
+            println!("cargo::rerun-if-changed={}", f.display());
+            let name = f
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if f.extension().is_some_and(|e| e == "rhai") && *f != definition {
+                let _ = write!(
+                    out,
+                    "({name:?}, include_str!({:?})), ",
+                    f.display().to_string()
+                );
             }
         }
-    }
-    entries.sort();
-    let mut out = String::from(
-        "/// The embedded library: (id, path relative to the repository, text).\npub(crate) static ENTRIES: &[(&str, &str, &str)] = &[\n",
-    );
-    for (id, path) in &entries {
-        let _ = writeln!(
-            out,
-            "    ({id:?}, \"definitions/{id}/definition.toml\", include_str!({path:?})),"
-        );
+        out.push_str("]),\n");
     }
     out.push_str("];\n");
     let dest =

@@ -9,8 +9,9 @@ use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Code, Diagnostic, Sink};
 use crate::evaluator::{Compiled, Evaluator, Neutral};
-use crate::model::{Aggregate, Definition, Text};
+use crate::model::{Aggregate, Definition, Mode, Text};
 use crate::plan::{BandPlan, ResultPlan, ScalePlan, ScorePlan, TermPlan};
+use crate::rules::Limits;
 use crate::span::{Source, Sp};
 
 /// Band ids the format reserves for result statuses.
@@ -18,13 +19,15 @@ pub(crate) const RESERVED_OUTCOMES: [&str; 2] = ["declined", "insufficient"];
 /// Audiences every definition knows.
 pub(crate) const BUILTIN_AUDIENCES: [&str; 2] = ["participant", "counsellor"];
 /// How many intermediate states the reachable-value analysis may use per score.
-const REACH_BUDGET: usize = 2_000_000;
+pub(crate) const REACH_BUDGET: usize = 2_000_000;
 
 /// A definition that did not compile: its diagnostics, with the source they
 /// point into.
 #[derive(Clone, Debug)]
 pub struct CompileError {
     source: Source,
+    /// Further sources diagnostics point into (rule files).
+    others: Vec<Source>,
     diagnostics: Vec<Diagnostic>,
 }
 
@@ -42,7 +45,9 @@ impl CompileError {
     /// Renders the diagnostics for a terminal, like rustc.
     #[cfg(feature = "pretty")]
     pub fn render(&self, color: bool) -> String {
-        crate::diagnostic::render_pretty(&self.source, &self.diagnostics, color)
+        let mut sources = vec![self.source.clone()];
+        sources.extend(self.others.iter().cloned());
+        crate::diagnostic::render_pretty_sources(&sources, &self.diagnostics, color)
     }
 }
 
@@ -76,8 +81,37 @@ impl std::error::Error for CompileError {}
 /// assert_eq!(evaluator.id(), "who5");
 /// ```
 pub fn compile(source: &Source) -> Result<Evaluator, CompileError> {
+    compile_with(source, &Options::default())
+}
+
+/// How to compile: sandbox limits, and the files a definition may name.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Limits of every rule call of the evaluator.
+    pub limits: Limits,
+    /// Files a definition names with `rule_file`, by path relative to the
+    /// definition (e.g. `strongest.rhai`). The engine reads no files itself.
+    pub files: BTreeMap<String, String>,
+}
+
+impl Options {
+    /// Adds a file a definition may name.
+    pub fn with_file(mut self, path: impl Into<String>, text: impl Into<String>) -> Self {
+        self.files.insert(path.into(), text.into());
+        self
+    }
+}
+
+/// Compiles a definition with options. A source whose name ends in `.rhai`
+/// is a definition written in Rhai: a script returning the definition as an
+/// object map, which compiles to the same model as TOML.
+pub fn compile_with(source: &Source, options: &Options) -> Result<Evaluator, CompileError> {
+    if source.name().ends_with(".rhai") {
+        return compile_script(source, options);
+    }
     let mut sink = Sink::new(source);
-    let compiled = build(source, &mut sink);
+    let compiled = build(source, &mut sink, options);
+    let others = sink.take_others();
     match compiled {
         Some(mut c) if !sink.has_errors() => {
             c.warnings = sink.into_vec();
@@ -85,15 +119,73 @@ pub fn compile(source: &Source) -> Result<Evaluator, CompileError> {
         }
         _ => Err(CompileError {
             source: source.clone(),
+            others,
             diagnostics: sink.into_vec(),
         }),
     }
 }
 
+/// Runs a definition script in the sandbox, renders the map it returns as
+/// TOML, and compiles that. Diagnostics point into the generated TOML, which
+/// the error carries for rendering.
+fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, CompileError> {
+    let engine = crate::rules::engine(&Limits::for_definitions());
+    let fail = |span: Range<usize>, message: String, help: &str| {
+        let mut sink = Sink::new(script);
+        sink.error(Code::DefinitionScript, Some(span), message)
+            .help(help);
+        CompileError {
+            source: script.clone(),
+            others: Vec::new(),
+            diagnostics: sink.into_vec(),
+        }
+    };
+    let value = crate::rules::run_definition_script(&engine, script.text()).map_err(|(pos, message)| {
+        let offset = pos.map_or(0, |(l, c)| offset_of(script.text(), l, c));
+        fail(
+            offset..offset,
+            format!("the definition script fails: {message}"),
+            "a definition script must run to completion within the sandbox and return an object map",
+        )
+    })?;
+    let text = rhai::serde::from_dynamic::<toml::Table>(&value)
+        .map_err(|e| e.to_string())
+        .and_then(|table| toml::to_string(&table).map_err(|e| e.to_string()))
+        .map_err(|e| {
+            fail(
+                0..0,
+                format!("the definition script does not return a definition: {e}"),
+                "return an object map shaped like the TOML format: #{questionnaire: #{...}, item: [...], ...}",
+            )
+        })?;
+    let generated = Source::new(format!("{} (as TOML)", script.name()), text);
+    compile_with(&generated, options)
+}
+
+/// The byte offset of a 1-based line and column (in characters).
+pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
+    let mut offset = 0;
+    for (i, l) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == line {
+            return offset
+                + l.char_indices()
+                    .nth(column.saturating_sub(1))
+                    .map_or(l.len(), |(b, _)| b);
+        }
+        offset += l.len();
+    }
+    text.len()
+}
+
 /// Every diagnostic of a definition, errors and warnings, without keeping the
 /// evaluator.
 pub fn check(source: &Source) -> Vec<Diagnostic> {
-    match compile(source) {
+    check_with(source, &Options::default())
+}
+
+/// Like [`check`], with options.
+pub fn check_with(source: &Source, options: &Options) -> Vec<Diagnostic> {
+    match compile_with(source, options) {
         Ok(e) => e.warnings().to_vec(),
         Err(e) => e.diagnostics,
     }
@@ -156,18 +248,24 @@ fn classify_toml_error(message: &str) -> (Code, String) {
 /// Checks and resolves the whole definition. Returns `None` only when the
 /// text could not be parsed; otherwise a best-effort plan whose validity the
 /// sink's errors decide.
-fn build(source: &Source, sink: &mut Sink<'_>) -> Option<Compiled> {
+fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Compiled> {
     let def = parse(source, sink)?;
     let mut cx = Checker {
         sink,
         locales: Vec::new(),
+        engine: crate::rules::engine(&options.limits),
+        options,
+        source,
     };
     Some(cx.definition(def))
 }
 
-struct Checker<'a, 's> {
-    sink: &'a mut Sink<'s>,
-    locales: Vec<String>,
+pub(crate) struct Checker<'a, 's> {
+    pub(crate) sink: &'a mut Sink<'s>,
+    pub(crate) locales: Vec<String>,
+    pub(crate) engine: rhai::Engine,
+    pub(crate) options: &'a Options,
+    pub(crate) source: &'a Source,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -177,7 +275,7 @@ fn valid_id(id: &str) -> bool {
 }
 
 impl Checker<'_, '_> {
-    fn id(&mut self, id: &Sp<String>, kind: &str) {
+    pub(crate) fn id(&mut self, id: &Sp<String>, kind: &str) {
         if !valid_id(id) {
             self.sink
                 .error(
@@ -189,7 +287,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn unique<'x>(&mut self, ids: impl IntoIterator<Item = &'x Sp<String>>, kind: &str) {
+    pub(crate) fn unique<'x>(&mut self, ids: impl IntoIterator<Item = &'x Sp<String>>, kind: &str) {
         let mut seen: BTreeMap<&str, Range<usize>> = BTreeMap::new();
         for id in ids {
             if let Some(first) = seen.get(id.as_str()) {
@@ -209,7 +307,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn text(&mut self, text: &Sp<Text>, what: &str) {
+    pub(crate) fn text(&mut self, text: &Sp<Text>, what: &str) {
         if self.locales.is_empty() {
             // Already reported as `invalid_locales`; checking texts against
             // nothing would only repeat it once per text.
@@ -591,41 +689,9 @@ impl Checker<'_, '_> {
                         ));
                 }
             }
-            let score = match score_index.get(r.score.value()) {
-                Some(&i) => {
-                    if let Some(u) = score_used.get_mut(i) {
-                        *u = true;
-                    }
-                    Some(i)
-                }
-                None => {
-                    self.sink
-                        .error(
-                            Code::UnknownScore,
-                            Some(r.score.span()),
-                            format!(
-                                "result `{}` uses score `{}`, which is not defined",
-                                r.id.value(),
-                                r.score.value()
-                            ),
-                        )
-                        .help(suggest(
-                            r.score.value(),
-                            score_index.keys(),
-                            "define it with [[score]]",
-                        ));
-                    None
-                }
-            };
-            let plan = score.and_then(|i| scores.get(i)).and_then(Option::as_ref);
-            let bands = self.bands(r, plan);
-            results.push(ResultPlan {
-                id: r.id.value().clone(),
-                score: score.unwrap_or(0),
-                topic: plan.map_or(0, |p| p.topic),
-                audiences: r.audiences.iter().map(|a| a.value().clone()).collect(),
-                bands,
-            });
+            let k = self.k_for(&def, r, &scores, &score_index);
+            let plan = self.result(r, &scores, &score_index, &def.scores, &mut score_used, k);
+            results.push(plan);
         }
         for (s, used) in def.scores.iter().zip(&score_used) {
             if !used {
@@ -685,6 +751,8 @@ impl Checker<'_, '_> {
             results,
             neutral,
             warnings: Vec::new(),
+            mode: q.mode.as_ref().map_or(Mode::Questionnaire, |m| *m.value()),
+            engine: std::mem::replace(&mut self.engine, rhai::Engine::new_raw()),
             definition: def,
         }
     }
@@ -739,6 +807,47 @@ impl Checker<'_, '_> {
     ) -> Option<ScorePlan> {
         let sid = s.id.value();
         let mut ok = true;
+        let owner = format!("score `{sid}`");
+        let rule_src = match self.rule_source(s.rule.as_ref(), s.rule_file.as_ref(), &owner) {
+            Ok(r) => r,
+            Err(()) => {
+                ok = false;
+                None
+            }
+        };
+        let scripted = s.rule.is_some() || s.rule_file.is_some();
+        match (&s.aggregate, scripted) {
+            (Some(a), true) => {
+                self.sink
+                    .error(
+                        Code::InvalidRule,
+                        Some(a.span()),
+                        format!("score `{sid}` gives both `aggregate` and a rule"),
+                    )
+                    .help(
+                        "keep one: aggregate = \"sum\" or \"mean\", or a rule computing the score",
+                    );
+                ok = false;
+            }
+            (None, false) => {
+                self.sink
+                    .error(
+                        Code::InvalidRule,
+                        Some(s.id.span()),
+                        format!("score `{sid}` has neither `aggregate` nor a rule"),
+                    )
+                    .help("add aggregate = \"sum\" or \"mean\", or a rule computing the score");
+                ok = false;
+            }
+            _ => {}
+        }
+        if let (true, Some(m)) = (scripted, &s.missing) {
+            self.sink
+                .error(Code::InvalidRule, Some(m.span()), format!("score `{sid}` has a rule and a missing-data rule"))
+                .help("a rule sees unanswered items as () and decides itself: return insufficient() when too few are answered");
+            ok = false;
+        }
+        let aggregate = s.aggregate.as_ref().map_or(Aggregate::Sum, |a| *a.value());
         if s.items.is_empty() {
             self.sink
                 .error(
@@ -875,7 +984,7 @@ impl Checker<'_, '_> {
                 (Some(k), None) => min_answered = k as usize,
                 (None, Some(k)) => min_answered = n - k as usize,
             }
-            if prorate && *s.aggregate.value() == Aggregate::Mean {
+            if prorate && aggregate == Aggregate::Mean {
                 self.sink
                     .error(
                         Code::InvalidMissingRule,
@@ -885,7 +994,7 @@ impl Checker<'_, '_> {
                     .help("remove prorate = true: a mean already uses only the answered items");
                 ok = false;
             }
-            if ok && min_answered < n && !prorate && *s.aggregate.value() == Aggregate::Sum {
+            if ok && min_answered < n && !prorate && aggregate == Aggregate::Sum {
                 self.sink
                     .error(
                         Code::InvalidMissingRule,
@@ -928,10 +1037,23 @@ impl Checker<'_, '_> {
         };
         let weight_total = terms.iter().map(|t| t.weight).sum();
         let topic = topics.keys().next().copied().unwrap_or(0);
+        let rule = match &rule_src {
+            Some(src) => match self.compile_rule(src, "items", owner) {
+                Some(r) => Some(r),
+                None => {
+                    ok = false;
+                    None
+                }
+            },
+            None => None,
+        };
+        let item_ids = s.items.iter().map(|i| i.value().clone()).collect();
         ok.then_some(ScorePlan {
             terms,
             topic,
-            aggregate: *s.aggregate.value(),
+            rule,
+            item_ids,
+            aggregate,
             min_answered,
             prorate,
             weight_total,
@@ -941,7 +1063,12 @@ impl Checker<'_, '_> {
         })
     }
 
-    fn bands(&mut self, r: &crate::model::ResultDef, score: Option<&ScorePlan>) -> Vec<BandPlan> {
+    pub(crate) fn bands(
+        &mut self,
+        r: &crate::model::ResultDef,
+        score_name: &Sp<String>,
+        score: Option<&ScorePlan>,
+    ) -> Vec<BandPlan> {
         let rid = r.id.value();
         if r.bands.is_empty() {
             let span = if r.bands.span().is_empty() {
@@ -1070,27 +1197,21 @@ impl Checker<'_, '_> {
                 explanation: b.explanation.value().clone(),
             })
             .collect();
-        if let (true, Some(score)) = (ok, score) {
-            match score.reachable(REACH_BUDGET) {
-                Ok(values) => self.coverage(r, &plans, &values),
-                Err(_) => {
-                    self.sink
-                        .error(
-                            Code::AnalysisBudget,
-                            Some(r.score.span()),
-                            format!(
-                                "score `{}` has more than {REACH_BUDGET} partial sums to enumerate, too many to check the bands",
-                                r.score.value()
-                            ),
-                        )
-                        .help("use whole-number weights, fewer distinct weights or fewer items per score, so the reachable values stay enumerable");
-                }
-            }
+        if let (true, Some(score)) = (ok, score)
+            && let Some(values) = self.reachable(score, score_name)
+        {
+            self.coverage(r, score_name, &plans, &values);
         }
         plans
     }
 
-    fn coverage(&mut self, r: &crate::model::ResultDef, plans: &[BandPlan], values: &[f64]) {
+    fn coverage(
+        &mut self,
+        r: &crate::model::ResultDef,
+        score_name: &Sp<String>,
+        plans: &[BandPlan],
+        values: &[f64],
+    ) {
         let rid = r.id.value();
         let uncovered: Vec<f64> = values
             .iter()
@@ -1129,7 +1250,7 @@ impl Checker<'_, '_> {
                     Some(span),
                     format!(
                         "result `{rid}`: score `{}` can be {}{more}, which no band covers",
-                        r.score.value(),
+                        score_name.value(),
                         shown.join(", ")
                     ),
                 )
@@ -1150,7 +1271,7 @@ impl Checker<'_, '_> {
                     )
                     .help(format!(
                         "score `{}` takes only the values {}; move or remove this band",
-                        r.score.value(),
+                        score_name.value(),
                         summarize(values)
                     ));
             }
@@ -1284,6 +1405,8 @@ impl Default for ScorePlan {
             multiply: 1.0,
             add: 0.0,
             round: None,
+            rule: None,
+            item_ids: Vec::new(),
         }
     }
 }
@@ -1306,7 +1429,7 @@ pub(crate) fn fmt_num(v: f64) -> String {
     s.to_string()
 }
 
-fn summarize(values: &[f64]) -> String {
+pub(crate) fn summarize(values: &[f64]) -> String {
     if values.len() <= 8 {
         return values
             .iter()

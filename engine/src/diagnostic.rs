@@ -118,6 +118,16 @@ codes! {
     UnknownOutcome => "unknown_outcome",
     /// A definition without items or without results.
     EmptyDefinition => "empty_definition",
+    /// A score or result mixes declarative and scripted parts, or a rule file is missing.
+    InvalidRule => "invalid_rule",
+    /// A Rhai rule does not parse.
+    RuleSyntax => "rule_syntax",
+    /// A Rhai rule fails, hits a sandbox limit or returns a wrong type for some answers.
+    RuleFailed => "rule_failed",
+    /// A rule returns an outcome its result does not declare.
+    UndeclaredOutcome => "undeclared_outcome",
+    /// A definition written in Rhai does not run or does not return a definition.
+    DefinitionScript => "definition_script",
 }
 
 impl fmt::Display for Code {
@@ -197,6 +207,8 @@ impl fmt::Display for Diagnostic {
 pub(crate) struct Sink<'s> {
     source: &'s Source,
     list: Vec<Diagnostic>,
+    /// Further sources diagnostics point into (rule files).
+    others: Vec<Source>,
 }
 
 impl<'s> Sink<'s> {
@@ -204,7 +216,36 @@ impl<'s> Sink<'s> {
         Self {
             source,
             list: Vec::new(),
+            others: Vec::new(),
         }
+    }
+
+    /// An error pointing into another source (a rule file).
+    pub(crate) fn error_in(
+        &mut self,
+        other: &Source,
+        code: Code,
+        span: Range<usize>,
+        message: impl Into<String>,
+    ) -> DiagBuilder<'_, 's> {
+        if !self.others.iter().any(|s| s.name() == other.name()) {
+            self.others.push(other.clone());
+        }
+        self.list.push(Diagnostic {
+            code,
+            severity: Severity::Error,
+            message: message.into(),
+            help: None,
+            file: other.name().to_string(),
+            location: Some(other.line_col(span.start)),
+            span: Some(span),
+            related: Vec::new(),
+        });
+        DiagBuilder { sink: self }
+    }
+
+    pub(crate) fn take_others(&mut self) -> Vec<Source> {
+        std::mem::take(&mut self.others)
     }
 
     pub(crate) fn error(
@@ -252,12 +293,17 @@ impl<'s> Sink<'s> {
 
     pub(crate) fn into_vec(self) -> Vec<Diagnostic> {
         let mut list = self.list;
-        // Stable order: by position, then code, so output does not depend on
-        // the order checks happen to run in.
+        // Stable order: by file (the definition first), position, then
+        // code, so output does not depend on the order checks run in.
+        let main = self.source.name().to_string();
         list.sort_by(|a, b| {
             let ka = a.span.as_ref().map_or(usize::MAX, |s| s.start);
             let kb = b.span.as_ref().map_or(usize::MAX, |s| s.start);
-            ka.cmp(&kb).then(a.code.cmp(&b.code))
+            (a.file != main)
+                .cmp(&(b.file != main))
+                .then(a.file.cmp(&b.file))
+                .then(ka.cmp(&kb))
+                .then(a.code.cmp(&b.code))
         });
         list
     }
@@ -293,12 +339,32 @@ impl DiagBuilder<'_, '_> {
 /// under the span, and the help. `color` adds ANSI colours.
 #[cfg(feature = "pretty")]
 pub fn render_pretty(source: &Source, diagnostics: &[Diagnostic], color: bool) -> String {
+    render_pretty_sources(std::slice::from_ref(source), diagnostics, color)
+}
+
+/// Like [`render_pretty`], for diagnostics that point into several sources
+/// (a definition and its rule files). A diagnostic whose file is not among
+/// `sources` is rendered in the one-line form.
+#[cfg(feature = "pretty")]
+pub fn render_pretty_sources(
+    sources: &[Source],
+    diagnostics: &[Diagnostic],
+    color: bool,
+) -> String {
     use ariadne::{Config, Label, Report, ReportKind};
 
-    let name = source.name().to_string();
-    let mut cache = (name.clone(), ariadne::Source::from(source.text()));
+    let mut cache = ariadne::sources(
+        sources
+            .iter()
+            .map(|s| (s.name().to_string(), s.text().to_string())),
+    );
     let mut out = Vec::new();
     for d in diagnostics {
+        if !sources.iter().any(|s| s.name() == d.file) {
+            out.extend_from_slice(format!("{d}\n").as_bytes());
+            continue;
+        }
+        let name = d.file.clone();
         let kind = match d.severity {
             Severity::Error => ReportKind::Error,
             Severity::Warning => ReportKind::Warning,

@@ -36,6 +36,8 @@ pub enum ErrorCode {
     InvalidDefinition,
     /// No definition with that id or path.
     UnknownDefinition,
+    /// A rule of the definition failed or hit a sandbox limit.
+    RuleFailed,
     /// A fault inside the engine; please report it.
     Internal,
 }
@@ -55,6 +57,7 @@ impl ErrorCode {
             ErrorCode::ConsentRequired => "consent_required",
             ErrorCode::InvalidDefinition => "invalid_definition",
             ErrorCode::UnknownDefinition => "unknown_definition",
+            ErrorCode::RuleFailed => "rule_failed",
             ErrorCode::Internal => "internal",
         }
     }

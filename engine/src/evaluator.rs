@@ -8,10 +8,11 @@ use zeroize::Zeroizing;
 use crate::compile::{BUILTIN_AUDIENCES, quote_list};
 use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, RequestError};
-use crate::model::{Definition, Text};
-use crate::plan::{ResultPlan, ScalePlan, ScorePlan, ScoreValue};
+use crate::model::{Definition, Mode, Text};
+use crate::plan::{Choice, ResultPlan, ScalePlan, ScorePlan, ScoreValue};
 use crate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 use crate::request::Request;
+use crate::rules::{Returned, RuleFailure};
 
 /// Per-item values of one evaluation (`None` = unanswered), zeroized on drop.
 pub(crate) type Values = Zeroizing<Vec<Option<i64>>>;
@@ -67,7 +68,6 @@ impl Neutral {
 }
 
 /// Everything an evaluator needs, resolved and immutable.
-#[derive(Debug)]
 pub(crate) struct Compiled {
     pub(crate) id: String,
     pub(crate) version: String,
@@ -86,7 +86,20 @@ pub(crate) struct Compiled {
     pub(crate) results: Vec<ResultPlan>,
     pub(crate) neutral: Neutral,
     pub(crate) warnings: Vec<Diagnostic>,
+    pub(crate) mode: Mode,
+    /// The sandboxed Rhai engine every rule of this evaluator runs in.
+    pub(crate) engine: rhai::Engine,
     pub(crate) definition: Definition,
+}
+
+impl std::fmt::Debug for Compiled {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Compiled")
+            .field("id", &self.id)
+            .field("version", &self.version)
+            .field("digest", &self.digest)
+            .finish_non_exhaustive()
+    }
 }
 
 /// A compiled, validated definition, ready to evaluate answers.
@@ -150,6 +163,11 @@ impl Evaluator {
     /// The privacy-notice version consent is required for, if any.
     pub fn privacy_notice(&self) -> Option<&str> {
         self.inner.privacy_notice.as_deref()
+    }
+
+    /// How answers come about: private questionnaire, or structured interview.
+    pub fn mode(&self) -> Mode {
+        self.inner.mode
     }
 
     /// Warnings found while compiling.
@@ -324,31 +342,92 @@ impl Evaluator {
         declined: &[bool],
     ) -> Result<Outcome, RequestError> {
         let c = &*self.inner;
-        let score = c
-            .scores
-            .get(r.score)
-            .ok_or_else(|| internal("a result names a missing score"))?;
-        let is_declined = declined.get(score.topic).copied().unwrap_or(false);
-        match score.compute(values, is_declined) {
-            ScoreValue::Declined => Ok(Outcome {
+        let declined_topic = declined.get(r.topic).copied().unwrap_or(false);
+        if declined_topic {
+            return Ok(Outcome {
                 status: Status::Declined,
                 band: None,
-            }),
-            ScoreValue::Insufficient => Ok(Outcome {
-                status: Status::Insufficient,
-                band: None,
-            }),
-            ScoreValue::Value(v) => match r.band_of(v) {
-                Some(b) => Ok(Outcome {
-                    status: Status::Ok,
-                    band: Some(b),
+            });
+        }
+        let score_value = |i: usize| -> Result<ScoreValue, RequestError> {
+            let score = c
+                .scores
+                .get(i)
+                .ok_or_else(|| internal("a result names a missing score"))?;
+            score.compute(values, false, &c.engine).map_err(|e| {
+                rule_failed(
+                    &c.definition
+                        .scores
+                        .get(i)
+                        .map(|s| format!("score `{}`", s.id.value()))
+                        .unwrap_or_default(),
+                    &e,
+                )
+            })
+        };
+        match &r.choice {
+            Choice::Bands => match score_value(r.score)? {
+                ScoreValue::Declined => Ok(Outcome {
+                    status: Status::Declined,
+                    band: None,
                 }),
-                // The compiler proves every reachable value lies in a band.
-                None => Err(internal(&format!(
-                    "result `{}` has no band for a reachable value",
-                    r.id
-                ))),
+                ScoreValue::Insufficient => Ok(Outcome {
+                    status: Status::Insufficient,
+                    band: None,
+                }),
+                ScoreValue::Value(v) => match r.band_of(v) {
+                    Some(b) => Ok(Outcome {
+                        status: Status::Ok,
+                        band: Some(b),
+                    }),
+                    // The compiler proves every reachable value lies in a band.
+                    None => Err(internal(&format!(
+                        "result `{}` has no band for a reachable value",
+                        r.id
+                    ))),
+                },
             },
+            Choice::Rule(rule) => {
+                let mut input = rhai::Map::new();
+                for (i, id) in &r.inputs {
+                    let v = match score_value(*i)? {
+                        ScoreValue::Value(x) => rhai::Dynamic::from_float(x),
+                        _ => rhai::Dynamic::UNIT,
+                    };
+                    input.insert(id.as_str().into(), v);
+                }
+                let name = format!("result `{}`", r.id);
+                match rule
+                    .run(&c.engine, input)
+                    .map_err(|e| rule_failed(&name, &e))?
+                {
+                    Returned::Outcome(o) => match r.bands.iter().position(|b| b.id == o) {
+                        Some(b) => Ok(Outcome {
+                            status: Status::Ok,
+                            band: Some(b),
+                        }),
+                        None => Err(rule_failed(
+                            &name,
+                            &RuleFailure {
+                                message: format!("returned `{o}`, which is not a declared outcome"),
+                                limit: None,
+                            },
+                        )),
+                    },
+                    Returned::Insufficient => Ok(Outcome {
+                        status: Status::Insufficient,
+                        band: None,
+                    }),
+                    Returned::Number(_) => Err(rule_failed(
+                        &name,
+                        &RuleFailure {
+                            message: "returned a number; a result rule returns an outcome id"
+                                .to_string(),
+                            limit: None,
+                        },
+                    )),
+                }
+            }
         }
     }
 
@@ -437,6 +516,21 @@ impl Evaluator {
         }
         Ok(out)
     }
+}
+
+fn rule_failed(name: &str, e: &RuleFailure) -> RequestError {
+    let help = match e.limit {
+        Some(limit) => format!(
+            "the rule exceeded the sandbox limit `{limit}`; fix the definition's rule, or raise the limit in the compile options if the rule is legitimate"
+        ),
+        None => "the definition's rule is faulty; `aspekt check` enumerates rules and shows the failing input".to_string(),
+    };
+    RequestError::new(
+        ErrorCode::RuleFailed,
+        None,
+        format!("the rule of {name} {}", e.message),
+        help,
+    )
 }
 
 fn internal(what: &str) -> RequestError {

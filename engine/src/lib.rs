@@ -27,6 +27,7 @@
 
 #![deny(missing_docs)]
 
+mod check_rules;
 mod compile;
 mod diagnostic;
 mod error;
@@ -36,18 +37,20 @@ pub mod model;
 mod plan;
 mod report;
 mod request;
+mod rules;
 mod schema;
 mod span;
 mod testing;
 
-pub use compile::{CompileError, check, compile};
-#[cfg(feature = "pretty")]
-pub use diagnostic::render_pretty;
+pub use compile::{CompileError, Options, check, check_with, compile, compile_with};
 pub use diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
+#[cfg(feature = "pretty")]
+pub use diagnostic::{render_pretty, render_pretty_sources};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
 pub use evaluator::Evaluator;
 pub use report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 pub use request::{Answers, Consent, Request};
+pub use rules::Limits;
 pub use schema::{SchemaKind, json_schema};
 pub use span::{LineCol, Source};
 pub use testing::ExampleOutcome;

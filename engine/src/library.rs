@@ -1,15 +1,23 @@
 //! The built-in instrument library, embedded from `definitions/`.
 
-use crate::compile::{CompileError, compile};
+use crate::compile::{CompileError, Options, compile_with};
 use crate::error::{ErrorCode, RequestError};
 use crate::evaluator::Evaluator;
 use crate::span::Source;
+
+/// (id, definition path, text, rule files as (name, text)).
+type RawEntry = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 #[cfg(feature = "library")]
 include!(concat!(env!("OUT_DIR"), "/library.rs"));
 
 #[cfg(not(feature = "library"))]
-static ENTRIES: &[(&str, &str, &str)] = &[];
+static ENTRIES: &[RawEntry] = &[];
 
 /// One instrument of the built-in library.
 #[derive(Clone, Copy, Debug)]
@@ -20,6 +28,8 @@ pub struct Entry {
     pub path: &'static str,
     /// The definition's text.
     pub text: &'static str,
+    /// Rule files beside the definition: (file name, text).
+    pub files: &'static [(&'static str, &'static str)],
 }
 
 impl Entry {
@@ -28,17 +38,31 @@ impl Entry {
         Source::new(self.path, self.text)
     }
 
+    /// Compile options carrying the entry's rule files.
+    pub fn options(&self) -> Options {
+        let mut options = Options::default();
+        for (name, text) in self.files {
+            options
+                .files
+                .insert((*name).to_string(), (*text).to_string());
+        }
+        options
+    }
+
     /// Compiles the definition.
     pub fn compile(&self) -> Result<Evaluator, CompileError> {
-        compile(&self.source())
+        compile_with(&self.source(), &self.options())
     }
 }
 
 /// Every instrument, sorted by id.
 pub fn entries() -> impl Iterator<Item = Entry> {
-    ENTRIES
-        .iter()
-        .map(|&(id, path, text)| Entry { id, path, text })
+    ENTRIES.iter().map(|&(id, path, text, files)| Entry {
+        id,
+        path,
+        text,
+        files,
+    })
 }
 
 /// The instrument with this id.

@@ -64,6 +64,19 @@ pub struct Questionnaire {
     /// Instructions shown above the items, per locale (optional).
     #[serde(default)]
     pub instructions: Option<Sp<Text>>,
+    /// How answers come about. `questionnaire` (the default): the person
+    /// answers alone and in private; the disclosure check applies.
+    /// `interview`: selections are made together with the counsellor in a
+    /// structured interview, in the open; a result may list them. Must be
+    /// written out to take effect, so a self-report questionnaire is never an
+    /// interview by accident.
+    #[serde(default)]
+    pub mode: Option<Sp<Mode>>,
+    /// Minimum ambiguity for the disclosure check: for every released outcome,
+    /// every contributing item must stay ambiguous among at least `k` of its
+    /// codes. Default 2; topics may demand more.
+    #[serde(default)]
+    pub k: Option<Sp<u32>>,
     /// Typical minutes needed to answer.
     #[serde(default)]
     pub minutes: Option<Sp<u32>>,
@@ -82,6 +95,16 @@ pub struct Questionnaire {
     /// Built-in texts exist for `de` and `en`.
     #[serde(default)]
     pub texts: Option<NeutralTexts>,
+}
+
+/// How answers come about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    /// Private self-report: nobody sees answers; the disclosure check applies.
+    Questionnaire,
+    /// Structured interview: selections made together with the counsellor.
+    Interview,
 }
 
 /// Provenance and licence of an instrument.
@@ -167,6 +190,9 @@ pub struct Topic {
     /// Description per locale (optional).
     #[serde(default)]
     pub description: Option<Sp<Text>>,
+    /// A stricter minimum ambiguity for this topic's items (e.g. health).
+    #[serde(default)]
+    pub k: Option<Sp<u32>>,
 }
 
 /// One item (question).
@@ -208,8 +234,17 @@ pub struct Score {
     pub id: Sp<String>,
     /// The items, all from one topic.
     pub items: Sp<Vec<Sp<String>>>,
-    /// `sum` or `mean`.
-    pub aggregate: Sp<Aggregate>,
+    /// `sum` or `mean`; omit when the score uses a `rule`.
+    #[serde(default)]
+    pub aggregate: Option<Sp<Aggregate>>,
+    /// A Rhai rule computing the score from its items instead of `aggregate`
+    /// (inline source). It sees `items`, a map from item id to the answered
+    /// code or `()`, and returns a number or `insufficient()`.
+    #[serde(default)]
+    pub rule: Option<Sp<String>>,
+    /// Like `rule`, but the source is in this file, relative to the definition.
+    #[serde(default)]
+    pub rule_file: Option<Sp<String>>,
     /// Missing-data rule. Without it every item must be answered.
     #[serde(default)]
     pub missing: Option<Sp<MissingRule>>,
@@ -258,8 +293,27 @@ pub struct ResultDef {
     pub id: Sp<String>,
     /// Title per locale.
     pub title: Sp<Text>,
-    /// The score this result is derived from.
-    pub score: Sp<String>,
+    /// The score this result is derived from through bands.
+    #[serde(default)]
+    pub score: Option<Sp<String>>,
+    /// The scores a `rule` result reads (instead of `score` and bands).
+    #[serde(default)]
+    pub scores: Vec<Sp<String>>,
+    /// A Rhai rule choosing one of `outcome` from `scores` (inline source). It
+    /// sees `scores`, a map from score id to its value or `()` when
+    /// insufficient, and returns an outcome id.
+    #[serde(default)]
+    pub rule: Option<Sp<String>>,
+    /// Like `rule`, but the source is in this file, relative to the definition.
+    #[serde(default)]
+    pub rule_file: Option<Sp<String>>,
+    /// The outcomes a `rule` result may return.
+    #[serde(default, rename = "outcome")]
+    pub outcomes: Sp<Vec<OutcomeDef>>,
+    /// Releases this result although the disclosure check cannot prove it
+    /// safe: the reason, shown in the transparency statement. Use sparingly.
+    #[serde(default)]
+    pub waiver: Option<Sp<String>>,
     /// Who may see this result: `participant`, `counsellor`, or an audience
     /// the questionnaire declares.
     pub audiences: Sp<Vec<Sp<String>>>,
@@ -283,6 +337,18 @@ pub struct Band {
     pub min: Sp<f64>,
     /// Highest score value in the band (inclusive).
     pub max: Sp<f64>,
+    /// Short label per locale.
+    pub label: Sp<Text>,
+    /// Explanation per locale, written for the person and their counsellor.
+    pub explanation: Sp<Text>,
+}
+
+/// One outcome a rule result may return.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutcomeDef {
+    /// Identifier the rule returns and reports carry.
+    pub id: Sp<String>,
     /// Short label per locale.
     pub label: Sp<Text>,
     /// Explanation per locale, written for the person and their counsellor.

@@ -7,7 +7,10 @@
 
 use std::collections::BTreeSet;
 
+use rhai::{Dynamic, Engine, Map};
+
 use crate::model::{Aggregate, Text};
+use crate::rules::{Returned, Rule, RuleFailure};
 
 /// A resolved response scale.
 #[derive(Clone, Debug)]
@@ -61,6 +64,10 @@ pub(crate) struct ScorePlan {
     pub(crate) multiply: f64,
     pub(crate) add: f64,
     pub(crate) round: Option<u32>,
+    /// A Rhai rule replacing the aggregate and missing-data rule.
+    pub(crate) rule: Option<Rule>,
+    /// Item ids, parallel to `terms`: the keys of a rule's `items` map.
+    pub(crate) item_ids: Vec<String>,
 }
 
 /// The outcome of computing a score.
@@ -83,6 +90,11 @@ impl ScorePlan {
             Aggregate::Sum => sum / weight_answered * self.weight_total,
             Aggregate::Mean => sum / weight_answered,
         };
+        self.transform(base)
+    }
+
+    /// Transform and rounding, applied to every score's base value.
+    pub(crate) fn transform(&self, base: f64) -> f64 {
         let v = base * self.multiply + self.add;
         let v = match self.round {
             Some(d) => {
@@ -96,10 +108,49 @@ impl ScorePlan {
     }
 
     /// Computes the score from item values (`None` = unanswered).
-    pub(crate) fn compute(&self, values: &[Option<i64>], declined: bool) -> ScoreValue {
+    pub(crate) fn compute(
+        &self,
+        values: &[Option<i64>],
+        declined: bool,
+        engine: &Engine,
+    ) -> Result<ScoreValue, RuleFailure> {
         if declined {
-            return ScoreValue::Declined;
+            return Ok(ScoreValue::Declined);
         }
+        match &self.rule {
+            Some(rule) => self.run_rule(rule, values, engine),
+            None => Ok(self.aggregate(values)),
+        }
+    }
+
+    fn run_rule(
+        &self,
+        rule: &Rule,
+        values: &[Option<i64>],
+        engine: &Engine,
+    ) -> Result<ScoreValue, RuleFailure> {
+        let mut input = Map::new();
+        for (t, id) in self.terms.iter().zip(&self.item_ids) {
+            let v = values
+                .get(t.item)
+                .copied()
+                .flatten()
+                .map_or(Dynamic::UNIT, Dynamic::from_int);
+            input.insert(id.as_str().into(), v);
+        }
+        match rule.run(engine, input)? {
+            Returned::Number(x) => Ok(ScoreValue::Value(self.transform(x))),
+            Returned::Insufficient => Ok(ScoreValue::Insufficient),
+            Returned::Outcome(_) => Err(RuleFailure {
+                message: "returned a string; a score rule returns a number or insufficient()"
+                    .to_string(),
+                limit: None,
+            }),
+        }
+    }
+
+    /// The declarative aggregate.
+    pub(crate) fn aggregate(&self, values: &[Option<i64>]) -> ScoreValue {
         let mut answered = 0usize;
         let mut weight_answered = 0.0;
         let mut sum = 0.0;
@@ -169,6 +220,15 @@ pub(crate) struct BandPlan {
     pub(crate) explanation: Text,
 }
 
+/// How a result chooses its outcome.
+#[derive(Clone, Debug)]
+pub(crate) enum Choice {
+    /// The band of `ResultPlan::score` holding its value.
+    Bands,
+    /// A rule over the input scores returning an outcome id.
+    Rule(Rule),
+}
+
 /// A resolved result.
 #[derive(Clone, Debug)]
 pub(crate) struct ResultPlan {
@@ -176,7 +236,17 @@ pub(crate) struct ResultPlan {
     pub(crate) score: usize,
     pub(crate) topic: usize,
     pub(crate) audiences: Vec<String>,
+    /// Bands, or a rule's outcomes (whose bounds are unused).
     pub(crate) bands: Vec<BandPlan>,
+    pub(crate) choice: Choice,
+    /// Scores a rule reads, with their ids (for bands: just `score`).
+    pub(crate) inputs: Vec<(usize, String)>,
+    /// Minimum ambiguity demanded of this result's items.
+    #[allow(dead_code, reason = "read by the disclosure analysis")]
+    pub(crate) k: u32,
+    /// A waiver of the disclosure check, with its reason.
+    #[allow(dead_code, reason = "read by the disclosure analysis")]
+    pub(crate) waiver: Option<String>,
 }
 
 impl ResultPlan {
@@ -210,6 +280,8 @@ mod tests {
             multiply: 1.0,
             add: 0.0,
             round: None,
+            rule: None,
+            item_ids: (0..n).map(|i| format!("q{}", i + 1)).collect(),
         }
     }
 
@@ -230,7 +302,7 @@ mod tests {
         for a in 1..=4 {
             for b in 1..=4 {
                 for c in 1..=4 {
-                    let v = p.compute(&[Some(a), None, Some(b), Some(c)], false);
+                    let v = p.aggregate(&[Some(a), None, Some(b), Some(c)]);
                     let ScoreValue::Value(v) = v else {
                         unreachable!("three answers meet min_answered = 3")
                     };
@@ -239,7 +311,7 @@ mod tests {
             }
         }
         assert_eq!(
-            p.compute(&[Some(1), None, None, Some(2)], false),
+            p.aggregate(&[Some(1), None, None, Some(2)]),
             ScoreValue::Insufficient
         );
     }
@@ -254,16 +326,20 @@ mod tests {
     fn prorated_sum_is_mean_times_count_only_when_items_are_missing() {
         let p = plan(4, &[1, 2, 3, 4], Aggregate::Sum, 3);
         assert_eq!(
-            p.compute(&[Some(1), Some(2), Some(4), Some(4)], false),
+            p.aggregate(&[Some(1), Some(2), Some(4), Some(4)]),
             ScoreValue::Value(11.0)
         );
         assert_eq!(
-            p.compute(&[Some(1), Some(2), None, Some(3)], false),
+            p.aggregate(&[Some(1), Some(2), None, Some(3)]),
             ScoreValue::Value(8.0)
         );
         assert_eq!(
-            p.compute(&[Some(1), Some(2), None, Some(3)], true),
-            ScoreValue::Declined
+            p.compute(
+                &[Some(1), Some(2), None, Some(3)],
+                true,
+                &crate::rules::engine(&crate::rules::Limits::default())
+            ),
+            Ok(ScoreValue::Declined)
         );
     }
 }

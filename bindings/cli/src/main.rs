@@ -127,7 +127,10 @@ fn collect(paths: &[PathBuf]) -> Result<Vec<PathBuf>, String> {
             let p = entry.path();
             if p.is_dir() {
                 walk(&p, out)?;
-            } else if p.file_name().is_some_and(|n| n == "definition.toml") {
+            } else if p
+                .file_name()
+                .is_some_and(|n| n == "definition.toml" || n == "definition.rhai")
+            {
                 out.push(p);
             }
         }
@@ -160,20 +163,50 @@ fn read_source(path: &Path) -> Result<Source, String> {
         .map_err(|e| format!("error: cannot read {}: {e}", path.display()))
 }
 
+/// Compile options for a definition file: the `.rhai` files beside it are the
+/// rule files it may name (the engine reads no files itself).
+fn options_for(path: &Path) -> aspekt::Options {
+    let mut options = aspekt::Options::default();
+    let dir = path
+        .parent()
+        .filter(|d| !d.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for entry in entries.flatten() {
+            let p = entry.path();
+            if p.extension().is_some_and(|e| e == "rhai")
+                && p != path
+                && let (Some(name), Ok(text)) = (p.file_name(), std::fs::read_to_string(&p))
+            {
+                options
+                    .files
+                    .insert(name.to_string_lossy().into_owned(), text);
+            }
+        }
+    }
+    options
+}
+
 fn check(paths: &[PathBuf], format: Format) -> Result<bool, String> {
     let files = collect(paths)?;
     let mut all = Vec::new();
     let mut clean = true;
     for f in &files {
         let source = read_source(f)?;
-        let diags = aspekt::check(&source);
+        let (diags, rendered) = match aspekt::compile_with(&source, &options_for(f)) {
+            Ok(e) => (
+                e.warnings().to_vec(),
+                aspekt::render_pretty(&source, e.warnings(), color()),
+            ),
+            Err(e) => (e.diagnostics().to_vec(), e.render(color())),
+        };
         clean &= !diags.iter().any(|d| d.severity == Severity::Error);
         match format {
             Format::Text => {
                 if diags.is_empty() {
                     println!("ok    {}", source.name());
                 } else {
-                    eprint!("{}", aspekt::render_pretty(&source, &diags, color()));
+                    eprint!("{rendered}");
                     let errors = diags
                         .iter()
                         .filter(|d| d.severity == Severity::Error)
@@ -198,12 +231,18 @@ fn check(paths: &[PathBuf], format: Format) -> Result<bool, String> {
 /// A definition by path or library id.
 fn load(definition: &str) -> Result<(Evaluator, Source), String> {
     let path = Path::new(definition);
-    let source = if path.is_file() {
-        read_source(path)?
-    } else if path.is_dir() && path.join("definition.toml").is_file() {
-        read_source(&path.join("definition.toml"))?
+    let file = if path.is_dir() {
+        ["definition.toml", "definition.rhai"]
+            .iter()
+            .map(|n| path.join(n))
+            .find(|p| p.is_file())
+    } else {
+        path.is_file().then(|| path.to_path_buf())
+    };
+    let (source, options) = if let Some(file) = file {
+        (read_source(&file)?, options_for(&file))
     } else if let Some(entry) = aspekt::library::get(definition) {
-        entry.source()
+        (entry.source(), entry.options())
     } else {
         let known: Vec<&str> = aspekt::library::entries().map(|e| e.id).collect();
         return Err(format!(
@@ -211,7 +250,7 @@ fn load(definition: &str) -> Result<(Evaluator, Source), String> {
             known.join(", ")
         ));
     };
-    match aspekt::compile(&source) {
+    match aspekt::compile_with(&source, &options) {
         Ok(e) => Ok((e, source)),
         Err(e) => Err(e.render(color())),
     }
@@ -265,19 +304,21 @@ fn evaluate(
 }
 
 fn test(paths: &[PathBuf], format: Format) -> Result<bool, String> {
-    let sources: Vec<Source> = if paths.is_empty() {
-        aspekt::library::entries().map(|e| e.source()).collect()
+    let sources: Vec<(Source, aspekt::Options)> = if paths.is_empty() {
+        aspekt::library::entries()
+            .map(|e| (e.source(), e.options()))
+            .collect()
     } else {
         collect(paths)?
             .iter()
-            .map(|p| read_source(p))
+            .map(|p| read_source(p).map(|s| (s, options_for(p))))
             .collect::<Result<_, _>>()?
     };
     let mut passed = 0;
     let mut failed = 0;
     let mut report = Vec::new();
-    for source in &sources {
-        let evaluator = match aspekt::compile(source) {
+    for (source, options) in &sources {
+        let evaluator = match aspekt::compile_with(source, options) {
             Ok(e) => e,
             Err(e) => {
                 failed += 1;
