@@ -8,6 +8,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 
 use crate::diagnostic::{Code, Diagnostic, Sink};
+use crate::disclosure::Disclosure;
 use crate::evaluator::{Compiled, Evaluator, Neutral};
 use crate::model::{Aggregate, Definition, Mode, Text};
 use crate::plan::{BandPlan, ResultPlan, ScalePlan, ScorePlan, TermPlan};
@@ -16,6 +17,8 @@ use crate::span::{Source, Sp};
 
 /// Band ids the format reserves for result statuses.
 pub(crate) const RESERVED_OUTCOMES: [&str; 2] = ["declined", "insufficient"];
+/// The largest magnitude of an answer code.
+pub(crate) const MAX_CODE: i64 = 1_000_000;
 /// Audiences every definition knows.
 pub(crate) const BUILTIN_AUDIENCES: [&str; 2] = ["participant", "counsellor"];
 /// How many intermediate states the reachable-value analysis may use per score.
@@ -432,6 +435,21 @@ impl Checker<'_, '_> {
             }
             let mut codes: BTreeMap<i64, Range<usize>> = BTreeMap::new();
             for o in s.options.iter() {
+                if o.code.value().abs() > MAX_CODE {
+                    self.sink
+                        .error(
+                            Code::InvalidNumber,
+                            Some(o.code.span()),
+                            format!(
+                                "code {} of scale `{}` is out of range",
+                                o.code.value(),
+                                s.id.value()
+                            ),
+                        )
+                        .help(format!(
+                            "answer codes lie between -{MAX_CODE} and {MAX_CODE}"
+                        ));
+                }
                 if let Some(first) = codes.get(o.code.value()) {
                     self.sink
                         .error(
@@ -733,6 +751,14 @@ impl Checker<'_, '_> {
         }
 
         let digest = digest(&def);
+        let scores: Vec<ScorePlan> = scores.into_iter().map(Option::unwrap_or_default).collect();
+        let item_ids: Vec<String> = items.iter().map(|i| i.id.clone()).collect();
+        let mode = q.mode.as_ref().map_or(Mode::Questionnaire, |m| *m.value());
+        let disclosure = if self.sink.has_errors() {
+            Disclosure::default()
+        } else {
+            self.disclosure(&def, &scores, &results, &audiences, &item_ids, mode)
+        };
         Compiled {
             id: q.id.value().clone(),
             version: q.version.value().clone(),
@@ -742,19 +768,112 @@ impl Checker<'_, '_> {
             privacy_notice: q.privacy_notice.as_ref().map(|p| p.value().clone()),
             topics: topic_ids,
             topic_index,
-            item_ids: items.iter().map(|i| i.id.clone()).collect(),
+            item_ids,
             item_topic: items.iter().map(|i| i.topic).collect(),
             item_scale: items.iter().map(|i| i.scale.unwrap_or(0)).collect(),
             item_index,
             scales,
-            scores: scores.into_iter().map(Option::unwrap_or_default).collect(),
+            scores,
             results,
+            disclosure,
             neutral,
             warnings: Vec::new(),
-            mode: q.mode.as_ref().map_or(Mode::Questionnaire, |m| *m.value()),
+            mode,
             engine: std::mem::replace(&mut self.engine, rhai::Engine::new_raw()),
             definition: def,
         }
+    }
+
+    /// Runs the disclosure analysis; leaks and unproven results are errors.
+    fn disclosure(
+        &mut self,
+        def: &Definition,
+        scores: &[ScorePlan],
+        results: &[ResultPlan],
+        audiences: &[String],
+        item_ids: &[String],
+        mode: Mode,
+    ) -> Disclosure {
+        let input = crate::disclosure::Input {
+            scores,
+            results,
+            audiences,
+            item_ids,
+            engine: &self.engine,
+            interview: mode == Mode::Interview,
+        };
+        let (report, leaks, unproven) = crate::disclosure::analyse(&input);
+        let name = |i: usize| results.get(i).map_or("", |r| r.id.as_str()).to_string();
+        for leak in leaks {
+            let Some(r) = def.results.get(leak.result) else {
+                continue;
+            };
+            let item = item_ids.get(leak.item).cloned().unwrap_or_default();
+            let span = r
+                .bands
+                .iter()
+                .map(|b| &b.id)
+                .chain(r.outcomes.iter().map(|o| &o.id))
+                .find(|id| id.as_str() == leak.outcome)
+                .map_or(r.id.span(), |id| id.span());
+            let with = if leak.context.is_empty() {
+                String::new()
+            } else {
+                format!(
+                    " together with {}",
+                    leak.context
+                        .iter()
+                        .map(|(o, v)| format!("`{}` = `{v}`", name(*o)))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                )
+            };
+            let codes = leak
+                .codes
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(" or ");
+            let joint = if leak.context.is_empty() {
+                ""
+            } else {
+                "; the results are seen together, so coarsen them jointly or release them to different audiences"
+            };
+            self.sink
+                .error(
+                    Code::Disclosure,
+                    Some(span),
+                    format!(
+                        "outcome `{}` of result `{}`{with} reveals to `{}` that item `{item}` was answered {codes} (needs at least {} possible codes)",
+                        leak.outcome,
+                        r.id.value(),
+                        leak.audience,
+                        leak.k
+                    ),
+                )
+                .help(format!(
+                    "coarsen the bands (merge `{}` with a neighbour), merge outcomes, add items to the score, or show the result to fewer audiences{joint}",
+                    leak.outcome
+                ));
+        }
+        for u in unproven {
+            let Some(r) = def.results.get(u.result) else {
+                continue;
+            };
+            self.sink
+                .error(
+                    Code::DisclosureUnproven,
+                    Some(r.id.span()),
+                    format!(
+                        "the disclosure guarantee of result `{}` for `{}` cannot be proven: {}",
+                        r.id.value(),
+                        u.audience,
+                        u.why
+                    ),
+                )
+                .help("simplify the rule or its inputs so they can be enumerated, or add waiver = \"…reason…\" to release it anyway; the transparency statement shows the waiver to every participant");
+        }
+        report
     }
 
     fn neutral(&mut self, def: &Definition) -> Neutral {

@@ -128,6 +128,10 @@ codes! {
     UndeclaredOutcome => "undeclared_outcome",
     /// A definition written in Rhai does not run or does not return a definition.
     DefinitionScript => "definition_script",
+    /// A released outcome lets its audience narrow an item to fewer than `k` codes.
+    Disclosure => "disclosure",
+    /// The disclosure guarantee of a result cannot be proven and it carries no waiver.
+    DisclosureUnproven => "disclosure_unproven",
 }
 
 impl fmt::Display for Code {

@@ -84,6 +84,7 @@ pub(crate) struct Compiled {
     pub(crate) scales: Vec<ScalePlan>,
     pub(crate) scores: Vec<ScorePlan>,
     pub(crate) results: Vec<ResultPlan>,
+    pub(crate) disclosure: crate::disclosure::Disclosure,
     pub(crate) neutral: Neutral,
     pub(crate) warnings: Vec<Diagnostic>,
     pub(crate) mode: Mode,
@@ -168,6 +169,12 @@ impl Evaluator {
     /// How answers come about: private questionnaire, or structured interview.
     pub fn mode(&self) -> Mode {
         self.inner.mode
+    }
+
+    /// The disclosure analysis: per audience, result and outcome, the
+    /// minimum ambiguity of its items and how it was established.
+    pub fn disclosure(&self) -> &crate::disclosure::Disclosure {
+        &self.inner.disclosure
     }
 
     /// Warnings found while compiling.

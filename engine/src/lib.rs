@@ -30,6 +30,7 @@
 mod check_rules;
 mod compile;
 mod diagnostic;
+mod disclosure;
 mod error;
 mod evaluator;
 pub mod library;
@@ -46,6 +47,7 @@ pub use compile::{CompileError, Options, check, check_with, compile, compile_wit
 pub use diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
 #[cfg(feature = "pretty")]
 pub use diagnostic::{render_pretty, render_pretty_sources};
+pub use disclosure::{Disclosure, Method, OutcomeFinding, ResultFinding};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
 pub use evaluator::Evaluator;
 pub use report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};

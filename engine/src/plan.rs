@@ -242,10 +242,8 @@ pub(crate) struct ResultPlan {
     /// Scores a rule reads, with their ids (for bands: just `score`).
     pub(crate) inputs: Vec<(usize, String)>,
     /// Minimum ambiguity demanded of this result's items.
-    #[allow(dead_code, reason = "read by the disclosure analysis")]
     pub(crate) k: u32,
     /// A waiver of the disclosure check, with its reason.
-    #[allow(dead_code, reason = "read by the disclosure analysis")]
     pub(crate) waiver: Option<String>,
 }
 

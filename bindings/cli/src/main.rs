@@ -193,18 +193,22 @@ fn check(paths: &[PathBuf], format: Format) -> Result<bool, String> {
     let mut clean = true;
     for f in &files {
         let source = read_source(f)?;
-        let (diags, rendered) = match aspekt::compile_with(&source, &options_for(f)) {
+        let (diags, rendered, evaluator) = match aspekt::compile_with(&source, &options_for(f)) {
             Ok(e) => (
                 e.warnings().to_vec(),
                 aspekt::render_pretty(&source, e.warnings(), color()),
+                Some(e),
             ),
-            Err(e) => (e.diagnostics().to_vec(), e.render(color())),
+            Err(e) => (e.diagnostics().to_vec(), e.render(color()), None),
         };
         clean &= !diags.iter().any(|d| d.severity == Severity::Error);
         match format {
             Format::Text => {
                 if diags.is_empty() {
                     println!("ok    {}", source.name());
+                    if let Some(e) = &evaluator {
+                        print!("{}", disclosure_table(e));
+                    }
                 } else {
                     eprint!("{rendered}");
                     let errors = diags
@@ -219,13 +223,60 @@ fn check(paths: &[PathBuf], format: Format) -> Result<bool, String> {
                     );
                 }
             }
-            Format::Json => all.extend(diags),
+            Format::Json => all.push(serde_json::json!({
+                "file": source.name(),
+                "mode": evaluator.as_ref().map(|e| e.mode()),
+                "diagnostics": diags,
+                "disclosure": evaluator.as_ref().map(|e| e.disclosure()),
+            })),
         }
     }
     if format == Format::Json {
         println!("{}", serde_json::to_string_pretty(&all).unwrap_or_default());
     }
     Ok(clean)
+}
+
+/// The disclosure analysis as an indented table: per audience and result,
+/// how it was established, and per outcome the minimum ambiguity.
+fn disclosure_table(e: &Evaluator) -> String {
+    let mode = match e.mode() {
+        aspekt::model::Mode::Questionnaire => "questionnaire (answers private; disclosure checked)",
+        aspekt::model::Mode::Interview => {
+            "interview (selections made together with the counsellor)"
+        }
+    };
+    let mut out = format!("      mode: {mode}\n");
+    for f in &e.disclosure().results {
+        let method = serde_json::to_value(f.method)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default();
+        let joint = if f.jointly_with.is_empty() {
+            String::new()
+        } else {
+            format!(", jointly with {}", f.jointly_with.join(", "))
+        };
+        out.push_str(&format!(
+            "      {} › {} (k = {}, {method}{joint})\n",
+            f.audience, f.result, f.k
+        ));
+        for o in &f.outcomes {
+            let amb = match (o.min_ambiguity, &o.worst_item) {
+                (Some(m), Some(i)) => format!("every item among ≥ {m} codes (tightest: {i})"),
+                (Some(m), None) => format!("every item among ≥ {m} codes"),
+                (None, _) if f.method == aspekt::Method::Waived => {
+                    "not analysed (waived)".to_string()
+                }
+                (None, _) => "reveals no code".to_string(),
+            };
+            out.push_str(&format!("        {:<14} {amb}\n", o.outcome));
+        }
+        if let Some(w) = &f.waiver {
+            out.push_str(&format!("        waiver: {w}\n"));
+        }
+    }
+    out
 }
 
 /// A definition by path or library id.

@@ -1,0 +1,893 @@
+//! The disclosure guarantee, checked at compile time.
+//!
+//! For every audience, every released result and each of its outcomes, every
+//! contributing item must remain ambiguous among at least `k` of its codes
+//! over all answer sets that produce that outcome. Results the same audience
+//! sees that share items are analysed **jointly**: the observer sees the whole
+//! vector of their outcomes. Missing answers are part of the answer space.
+//!
+//! How (see the book's privacy chapter for the argument):
+//! - **exact**: dynamic programming over the component's items. The state
+//!   holds the accumulators of scores not yet complete, the values of
+//!   complete scores still needed by a pending rule result, and the outcomes
+//!   of complete results. The analysed item is processed last, so each final
+//!   state, extended by each of its codes, yields the outcome vector that
+//!   code leads to. Items that are interchangeable (same scores, weight,
+//!   keying and codes) share one analysis.
+//! - **enumerated**: the same, when rules take part (a rule score keeps its
+//!   items' codes in the state; a rule result runs once its inputs are done).
+//! - **witnessed**: a single rule result too large to enumerate is proven by
+//!   concrete answer sets: for each outcome and item, `k` codes that really
+//!   produce it. Witnesses are evaluations, so this is sound; an outcome
+//!   without enough witnesses is not proven.
+//! - **waived**: none of the above fits and the result carries a waiver.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use rhai::{Dynamic, Engine, Map};
+use schemars::JsonSchema;
+use serde::Serialize;
+
+use crate::plan::{Choice, ResultPlan, ScorePlan, ScoreValue};
+use crate::rules::Returned;
+
+/// How many distinct states one analysis may hold.
+pub(crate) const STATE_BUDGET: usize = 400_000;
+/// How many seed answer sets the witness search starts from.
+const WITNESS_SEEDS: usize = 96;
+
+/// How an outcome's ambiguity was established.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Method {
+    /// Exact analysis of declarative scoring.
+    Exact,
+    /// Exhaustive enumeration including scripted rules.
+    Enumerated,
+    /// Proven by concrete witness answer sets.
+    Witnessed,
+    /// Not proven; released under the definition's stated waiver.
+    Waived,
+    /// Interview mode: selections were made in the open, nothing to protect.
+    Interview,
+}
+
+/// The analysis of one outcome of one result for one audience.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct OutcomeFinding {
+    /// Band or outcome id, or `insufficient`.
+    pub outcome: String,
+    /// The fewest codes any contributing item stays ambiguous among, over all
+    /// answer sets with this outcome; `null` when the outcome reveals no code
+    /// (every contributing item is then unanswered) or was not analysed.
+    pub min_ambiguity: Option<u32>,
+    /// The item attaining `min_ambiguity`.
+    pub worst_item: Option<String>,
+}
+
+/// The analysis of one released result for one audience.
+#[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
+pub struct ResultFinding {
+    /// The audience.
+    pub audience: String,
+    /// The result.
+    pub result: String,
+    /// The `k` demanded.
+    pub k: u32,
+    /// How the guarantee was established.
+    pub method: Method,
+    /// Other results analysed jointly with this one (same audience, shared items).
+    pub jointly_with: Vec<String>,
+    /// Per outcome.
+    pub outcomes: Vec<OutcomeFinding>,
+    /// The waiver's reason, when waived.
+    pub waiver: Option<String>,
+}
+
+/// The disclosure analysis of a definition.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, JsonSchema)]
+#[schemars(title = "aspekt disclosure analysis")]
+pub struct Disclosure {
+    /// One entry per audience and released result.
+    pub results: Vec<ResultFinding>,
+}
+
+/// A proven leak: an outcome vector that pins an item to fewer than `k` codes.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Leak {
+    pub(crate) audience: String,
+    pub(crate) result: usize,
+    pub(crate) outcome: String,
+    pub(crate) item: usize,
+    pub(crate) codes: Vec<i64>,
+    pub(crate) k: u32,
+    /// Outcomes of the other results in the same observation.
+    pub(crate) context: Vec<(usize, String)>,
+}
+
+/// A result the analysis could not prove and that carries no waiver.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct Unproven {
+    pub(crate) result: usize,
+    pub(crate) audience: String,
+    pub(crate) why: String,
+}
+
+/// What the analysis needs from the compiled plan.
+pub(crate) struct Input<'a> {
+    pub(crate) scores: &'a [ScorePlan],
+    pub(crate) results: &'a [ResultPlan],
+    pub(crate) audiences: &'a [String],
+    pub(crate) item_ids: &'a [String],
+    pub(crate) engine: &'a Engine,
+    pub(crate) interview: bool,
+}
+
+/// The outcome slot of a result not yet determined.
+const PENDING: u64 = u64::MAX;
+/// The outcome slot of an insufficient result.
+const INSUFFICIENT: u64 = u64::MAX - 1;
+/// An item code slot of a rule score: not yet chosen.
+const UNSET: u64 = u64::MAX - 3;
+/// An item code slot of a rule score: unanswered.
+const MISSING: u64 = u64::MAX - 4;
+/// Codes are stored offset, so negative codes stay clear of the sentinels
+/// (the compiler bounds codes to ±1,000,000).
+const CODE_OFFSET: i64 = 1 << 40;
+
+fn encode(code: i64) -> u64 {
+    code.saturating_add(CODE_OFFSET).max(0) as u64
+}
+
+fn decode(slot: u64) -> Option<i64> {
+    match slot {
+        MISSING | UNSET => None,
+        s => i64::try_from(s).ok().map(|s| s - CODE_OFFSET),
+    }
+}
+
+fn outcome_name(r: &ResultPlan, slot: u64) -> String {
+    match slot {
+        INSUFFICIENT => "insufficient".to_string(),
+        b => usize::try_from(b)
+            .ok()
+            .and_then(|b| r.bands.get(b))
+            .map_or_else(|| "?".to_string(), |b| b.id.clone()),
+    }
+}
+
+/// Runs the analysis. Leaks and unproven results become diagnostics.
+pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven>) {
+    let mut report = Disclosure::default();
+    let mut leaks = Vec::new();
+    let mut unproven = Vec::new();
+    for audience in input.audiences {
+        let visible: Vec<usize> = input
+            .results
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| r.audiences.iter().any(|a| a == audience))
+            .map(|(i, _)| i)
+            .collect();
+        for component in components(input, &visible) {
+            analyse_component(
+                input,
+                audience,
+                &component,
+                &mut report,
+                &mut leaks,
+                &mut unproven,
+            );
+        }
+    }
+    (report, leaks, unproven)
+}
+
+/// Items a result depends on.
+fn result_items(input: &Input<'_>, r: &ResultPlan) -> BTreeSet<usize> {
+    r.inputs
+        .iter()
+        .filter_map(|(s, _)| input.scores.get(*s))
+        .flat_map(|s| s.terms.iter().map(|t| t.item))
+        .collect()
+}
+
+/// Groups results that share items (transitively).
+fn components(input: &Input<'_>, visible: &[usize]) -> Vec<Vec<usize>> {
+    let items: Vec<BTreeSet<usize>> = visible
+        .iter()
+        .map(|&r| {
+            input
+                .results
+                .get(r)
+                .map(|r| result_items(input, r))
+                .unwrap_or_default()
+        })
+        .collect();
+    let mut group: Vec<usize> = (0..visible.len()).collect();
+    fn find(group: &mut [usize], mut i: usize) -> usize {
+        while let Some(&p) = group.get(i) {
+            if p == i {
+                break;
+            }
+            i = p;
+        }
+        i
+    }
+    for a in 0..visible.len() {
+        for b in a + 1..visible.len() {
+            let share = match (items.get(a), items.get(b)) {
+                (Some(x), Some(y)) => !x.is_disjoint(y),
+                _ => false,
+            };
+            if share {
+                let (ra, rb) = (find(&mut group, a), find(&mut group, b));
+                if let Some(g) = group.get_mut(rb) {
+                    *g = ra;
+                }
+            }
+        }
+    }
+    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, &r) in visible.iter().enumerate() {
+        out.entry(find(&mut group, i)).or_default().push(r);
+    }
+    out.into_values().collect()
+}
+
+/// A result's `k` for an item: the strictest over the component's results
+/// the item contributes to.
+fn k_of(input: &Input<'_>, component: &[usize], item: usize) -> u32 {
+    component
+        .iter()
+        .filter_map(|&r| input.results.get(r))
+        .filter(|r| result_items(input, r).contains(&item))
+        .map(|r| r.k)
+        .max()
+        .unwrap_or(2)
+}
+
+#[allow(clippy::too_many_arguments)]
+fn finding(
+    input: &Input<'_>,
+    audience: &str,
+    component: &[usize],
+    method: Method,
+    per_outcome: &BTreeMap<(usize, String), (Option<u32>, Option<usize>)>,
+) -> Vec<ResultFinding> {
+    component
+        .iter()
+        .filter_map(|&ri| input.results.get(ri).map(|r| (ri, r)))
+        .map(|(ri, r)| {
+            let mut outcomes: Vec<OutcomeFinding> = r
+                .bands
+                .iter()
+                .map(|b| b.id.clone())
+                .chain(std::iter::once("insufficient".to_string()))
+                .filter_map(|o| {
+                    per_outcome
+                        .get(&(ri, o.clone()))
+                        .map(|(m, w)| OutcomeFinding {
+                            outcome: o,
+                            min_ambiguity: *m,
+                            worst_item: w.and_then(|i| input.item_ids.get(i).cloned()),
+                        })
+                })
+                .collect();
+            if method == Method::Waived || method == Method::Interview {
+                outcomes = r
+                    .bands
+                    .iter()
+                    .map(|b| OutcomeFinding {
+                        outcome: b.id.clone(),
+                        min_ambiguity: None,
+                        worst_item: None,
+                    })
+                    .collect();
+            }
+            ResultFinding {
+                audience: audience.to_string(),
+                result: r.id.clone(),
+                k: r.k,
+                method,
+                jointly_with: component
+                    .iter()
+                    .filter(|&&o| o != ri)
+                    .filter_map(|&o| input.results.get(o).map(|r| r.id.clone()))
+                    .collect(),
+                outcomes,
+                waiver: r.waiver.clone(),
+            }
+        })
+        .collect()
+}
+
+fn analyse_component(
+    input: &Input<'_>,
+    audience: &str,
+    component: &[usize],
+    report: &mut Disclosure,
+    leaks: &mut Vec<Leak>,
+    unproven: &mut Vec<Unproven>,
+) {
+    let empty = BTreeMap::new();
+    if input.interview {
+        report.results.extend(finding(
+            input,
+            audience,
+            component,
+            Method::Interview,
+            &empty,
+        ));
+        return;
+    }
+    let scripted = component
+        .iter()
+        .filter_map(|&r| input.results.get(r))
+        .any(|r| {
+            matches!(r.choice, Choice::Rule(_))
+                || r.inputs
+                    .iter()
+                    .filter_map(|(s, _)| input.scores.get(*s))
+                    .any(|s| s.rule.is_some())
+        });
+    let method = if scripted {
+        Method::Enumerated
+    } else {
+        Method::Exact
+    };
+    let observed = match exact(input, component) {
+        Some(o) => Some((method, o)),
+        None if component.len() == 1 => witness(input, component).map(|o| (Method::Witnessed, o)),
+        None => None,
+    };
+    let Some((method, observations)) = observed else {
+        let waived = component
+            .iter()
+            .filter_map(|&r| input.results.get(r))
+            .all(|r| r.waiver.is_some());
+        if waived {
+            report
+                .results
+                .extend(finding(input, audience, component, Method::Waived, &empty));
+        } else {
+            for &r in component {
+                if input.results.get(r).is_some_and(|r| r.waiver.is_none()) {
+                    unproven.push(Unproven {
+                        result: r,
+                        audience: audience.to_string(),
+                        why: if component.len() > 1 {
+                            format!("analysed jointly with {} other result(s), its answer space exceeds the analysis budget of {STATE_BUDGET} states", component.len() - 1)
+                        } else {
+                            "its answer space exceeds the analysis budget, and no witnesses proved every outcome".to_string()
+                        },
+                    });
+                }
+            }
+        }
+        return;
+    };
+    // Per (result, outcome): the minimum ambiguity and the worst item.
+    let mut per_outcome: BTreeMap<(usize, String), (Option<u32>, Option<usize>)> = BTreeMap::new();
+    for (vector, items) in &observations {
+        for (pos, &ri) in component.iter().enumerate() {
+            let Some(r) = input.results.get(ri) else {
+                continue;
+            };
+            let Some(&slot) = vector.get(pos) else {
+                continue;
+            };
+            let name = outcome_name(r, slot);
+            let entry = per_outcome
+                .entry((ri, name.clone()))
+                .or_insert((None, None));
+            let contributing = result_items(input, r);
+            for (&item, codes) in items {
+                if !contributing.contains(&item) || codes.is_empty() {
+                    continue;
+                }
+                let n = u32::try_from(codes.len()).unwrap_or(u32::MAX);
+                if entry.0.is_none_or(|m| n < m) {
+                    *entry = (Some(n), Some(item));
+                }
+                let k = k_of(input, component, item);
+                if n < k {
+                    let already = leaks.iter().any(|l| {
+                        l.audience == audience
+                            && l.result == ri
+                            && l.outcome == name
+                            && l.item == item
+                    });
+                    if !already {
+                        leaks.push(Leak {
+                            audience: audience.to_string(),
+                            result: ri,
+                            outcome: name.clone(),
+                            item,
+                            codes: codes.iter().copied().collect(),
+                            k,
+                            context: component
+                                .iter()
+                                .zip(vector)
+                                .filter(|(o, _)| **o != ri)
+                                .filter_map(|(&o, &s)| {
+                                    input.results.get(o).map(|r| (o, outcome_name(r, s)))
+                                })
+                                .collect(),
+                        });
+                    }
+                }
+            }
+        }
+    }
+    report
+        .results
+        .extend(finding(input, audience, component, method, &per_outcome));
+}
+
+/// Observations: outcome vector (one slot per component result) → per item,
+/// the codes that can lead to it.
+type Observations = BTreeMap<Vec<u64>, BTreeMap<usize, BTreeSet<i64>>>;
+
+/// Layout of the DP state for one component.
+struct Layout<'a> {
+    input: &'a Input<'a>,
+    component: &'a [usize],
+    /// Component scores (indices into `input.scores`).
+    scores: Vec<usize>,
+    /// Offset of each component score's slots.
+    offset: Vec<usize>,
+    /// Offset of the result slots.
+    results_at: usize,
+    len: usize,
+}
+
+impl<'a> Layout<'a> {
+    fn new(input: &'a Input<'a>, component: &'a [usize]) -> Self {
+        let scores: Vec<usize> = component
+            .iter()
+            .filter_map(|&r| input.results.get(r))
+            .flat_map(|r| r.inputs.iter().map(|(s, _)| *s))
+            .collect::<BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        let mut offset = Vec::new();
+        let mut at = 0;
+        for &s in &scores {
+            offset.push(at);
+            let width = input.scores.get(s).map_or(3, |p| {
+                if p.rule.is_some() {
+                    p.terms.len().max(3)
+                } else {
+                    3
+                }
+            });
+            at += width;
+        }
+        Layout {
+            input,
+            component,
+            scores,
+            offset,
+            results_at: at,
+            len: at + component.len(),
+        }
+    }
+
+    fn initial(&self) -> Vec<u64> {
+        let mut state = vec![0u64; self.len];
+        for (pos, &s) in self.scores.iter().enumerate() {
+            if let (Some(p), Some(&at)) = (self.input.scores.get(s), self.offset.get(pos))
+                && p.rule.is_some()
+            {
+                for slot in state.iter_mut().skip(at).take(p.terms.len()) {
+                    *slot = UNSET;
+                }
+            }
+        }
+        for slot in state.iter_mut().skip(self.results_at) {
+            *slot = PENDING;
+        }
+        state
+    }
+
+    /// Applies one item's choice (`None` = unanswered) to every open score.
+    fn apply(&self, state: &mut [u64], item: usize, choice: Option<i64>) {
+        for (pos, &s) in self.scores.iter().enumerate() {
+            let (Some(p), Some(&at)) = (self.input.scores.get(s), self.offset.get(pos)) else {
+                continue;
+            };
+            for (ti, t) in p.terms.iter().enumerate() {
+                if t.item != item {
+                    continue;
+                }
+                if p.rule.is_some() {
+                    if let Some(slot) = state.get_mut(at + ti) {
+                        *slot = choice.map_or(MISSING, encode);
+                    }
+                } else if let Some(c) = choice
+                    && let [a, w, sum] = state.get_mut(at..at + 3).unwrap_or_default()
+                {
+                    *a += 1;
+                    *w = (f64::from_bits(*w) + t.weight).to_bits();
+                    *sum = (f64::from_bits(*sum) + t.contribution(c)).to_bits();
+                }
+            }
+        }
+    }
+
+    /// The value of a complete score from its slots.
+    fn score_value(&self, pos: usize, state: &[u64]) -> ScoreValue {
+        let (Some(&s), Some(&at)) = (self.scores.get(pos), self.offset.get(pos)) else {
+            return ScoreValue::Insufficient;
+        };
+        let Some(p) = self.input.scores.get(s) else {
+            return ScoreValue::Insufficient;
+        };
+        if p.rule.is_some() {
+            let values: Vec<Option<i64>> = (0..p.terms.len())
+                .map(|ti| state.get(at + ti).copied().and_then(decode))
+                .collect();
+            // A rule score's terms index the definition's items; build a
+            // value vector the rule can read.
+            let mut full = vec![None; self.input.item_ids.len()];
+            for (t, v) in p.terms.iter().zip(values) {
+                if let Some(slot) = full.get_mut(t.item) {
+                    *slot = v;
+                }
+            }
+            return p
+                .compute(&full, false, self.input.engine)
+                .unwrap_or(ScoreValue::Insufficient);
+        }
+        let (a, w, sum) = match state.get(at..at + 3) {
+            Some([a, w, s]) => (*a as usize, f64::from_bits(*w), f64::from_bits(*s)),
+            _ => return ScoreValue::Insufficient,
+        };
+        if a < p.min_answered || a == 0 {
+            ScoreValue::Insufficient
+        } else {
+            ScoreValue::Value(p.finish(a, w, sum))
+        }
+    }
+
+    /// Completes every score whose items are all processed (`done` holds the
+    /// processed items) and every result whose inputs are complete; clears
+    /// what is no longer needed so equal futures share one state.
+    fn settle(&self, state: &mut [u64], done: &BTreeSet<usize>) -> Option<()> {
+        let complete = |s: usize| {
+            self.input
+                .scores
+                .get(s)
+                .is_some_and(|p| p.terms.iter().all(|t| done.contains(&t.item)))
+        };
+        for (ci, &ri) in self.component.iter().enumerate() {
+            let slot_at = self.results_at + ci;
+            if state.get(slot_at) != Some(&PENDING) {
+                continue;
+            }
+            let r = self.input.results.get(ri)?;
+            if !r.inputs.iter().all(|(s, _)| complete(*s)) {
+                continue;
+            }
+            let mut values = Vec::new();
+            for (s, id) in &r.inputs {
+                let pos = self.scores.iter().position(|x| x == s)?;
+                values.push((id.clone(), self.score_value(pos, state)));
+            }
+            let outcome = match &r.choice {
+                Choice::Bands => match values.first().map(|(_, v)| *v) {
+                    Some(ScoreValue::Value(v)) => r.band_of(v).map(|b| b as u64)?,
+                    _ => INSUFFICIENT,
+                },
+                Choice::Rule(rule) => {
+                    let mut map = Map::new();
+                    for (id, v) in values {
+                        let d = match v {
+                            ScoreValue::Value(x) => Dynamic::from_float(x),
+                            _ => Dynamic::UNIT,
+                        };
+                        map.insert(id.as_str().into(), d);
+                    }
+                    match rule.run(self.input.engine, map).ok()? {
+                        Returned::Outcome(o) => r.bands.iter().position(|b| b.id == o)? as u64,
+                        Returned::Insufficient => INSUFFICIENT,
+                        Returned::Number(_) => return None,
+                    }
+                }
+            };
+            if let Some(slot) = state.get_mut(slot_at) {
+                *slot = outcome;
+            }
+        }
+        // Clear complete scores no pending result still needs, so equal
+        // futures share one state. A score a pending result (a rule over
+        // several scores) still needs keeps its live accumulators.
+        for (pos, &s) in self.scores.iter().enumerate() {
+            if !complete(s) {
+                continue;
+            }
+            let needed = self.component.iter().enumerate().any(|(ci, &ri)| {
+                state.get(self.results_at + ci) == Some(&PENDING)
+                    && self
+                        .input
+                        .results
+                        .get(ri)
+                        .is_some_and(|r| r.inputs.iter().any(|(x, _)| *x == s))
+            });
+            if !needed {
+                let at = self.offset.get(pos).copied()?;
+                let width = self.offset.get(pos + 1).copied().unwrap_or(self.results_at) - at;
+                for slot in state.iter_mut().skip(at).take(width) {
+                    *slot = 0;
+                }
+            }
+        }
+        Some(())
+    }
+}
+
+/// Exact (or enumerated) analysis by dynamic programming. `None` when the
+/// state budget is exceeded or a rule fails.
+fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
+    let layout = Layout::new(input, component);
+    let items: BTreeSet<usize> = component
+        .iter()
+        .filter_map(|&r| input.results.get(r))
+        .flat_map(|r| result_items(input, r))
+        .collect();
+    let mut observations: Observations = BTreeMap::new();
+    for rep in representatives(input, &layout, &items) {
+        let others = order(input, &layout, &items, rep.0);
+        let mut states: BTreeSet<Vec<u64>> = BTreeSet::new();
+        states.insert(layout.initial());
+        let mut done = BTreeSet::new();
+        for &item in &others {
+            done.insert(item);
+            let codes = codes_of(input, item);
+            let mut next = BTreeSet::new();
+            for s in &states {
+                for choice in std::iter::once(None).chain(codes.iter().copied().map(Some)) {
+                    let mut n = s.clone();
+                    layout.apply(&mut n, item, choice);
+                    layout.settle(&mut n, &done)?;
+                    next.insert(n);
+                }
+                if next.len() > STATE_BUDGET {
+                    return None;
+                }
+            }
+            states = next;
+        }
+        done.insert(rep.0);
+        let codes = codes_of(input, rep.0);
+        for s in &states {
+            for choice in std::iter::once(None).chain(codes.iter().copied().map(Some)) {
+                let mut n = s.clone();
+                layout.apply(&mut n, rep.0, choice);
+                layout.settle(&mut n, &done)?;
+                let vector: Vec<u64> = n.get(layout.results_at..).unwrap_or_default().to_vec();
+                let entry = observations.entry(vector).or_default();
+                for &member in &rep.1 {
+                    let set = entry.entry(member).or_default();
+                    if let Some(c) = choice {
+                        set.insert(c);
+                    }
+                }
+            }
+        }
+    }
+    Some(observations)
+}
+
+/// The codes of an item (from any score that uses it).
+fn codes_of(input: &Input<'_>, item: usize) -> Vec<i64> {
+    input
+        .scores
+        .iter()
+        .flat_map(|s| s.terms.iter())
+        .find(|t| t.item == item)
+        .map(|t| t.codes.clone())
+        .unwrap_or_default()
+}
+
+/// Classes of interchangeable items: (representative, members). Items of
+/// rule scores are never interchangeable (a rule may treat each differently).
+fn representatives(
+    input: &Input<'_>,
+    layout: &Layout<'_>,
+    items: &BTreeSet<usize>,
+) -> Vec<(usize, Vec<usize>)> {
+    let mut classes: BTreeMap<Vec<(usize, u64, bool, i64, Vec<i64>)>, Vec<usize>> = BTreeMap::new();
+    let mut singles = Vec::new();
+    for &item in items {
+        let mut key = Vec::new();
+        let mut ruled = false;
+        for &s in &layout.scores {
+            let Some(p) = input.scores.get(s) else {
+                continue;
+            };
+            for t in p.terms.iter().filter(|t| t.item == item) {
+                ruled |= p.rule.is_some();
+                key.push((
+                    s,
+                    t.weight.to_bits(),
+                    t.reverse,
+                    t.reverse_base,
+                    t.codes.clone(),
+                ));
+            }
+        }
+        if ruled {
+            singles.push((item, vec![item]));
+        } else {
+            classes.entry(key).or_default().push(item);
+        }
+    }
+    let mut out: Vec<(usize, Vec<usize>)> = classes
+        .into_values()
+        .filter_map(|members| members.first().map(|&f| (f, members.clone())))
+        .collect();
+    out.extend(singles);
+    out.sort();
+    out
+}
+
+/// Processing order for the other items: greedily finish the score with the
+/// fewest unprocessed items first, so its accumulators collapse early.
+fn order(
+    input: &Input<'_>,
+    layout: &Layout<'_>,
+    items: &BTreeSet<usize>,
+    last: usize,
+) -> Vec<usize> {
+    let mut remaining: BTreeSet<usize> = items.iter().copied().filter(|i| *i != last).collect();
+    let mut out = Vec::new();
+    while !remaining.is_empty() {
+        let best = layout
+            .scores
+            .iter()
+            .filter_map(|s| input.scores.get(*s))
+            .map(|p| {
+                p.terms
+                    .iter()
+                    .map(|t| t.item)
+                    .filter(|i| remaining.contains(i))
+                    .collect::<Vec<_>>()
+            })
+            .filter(|v| !v.is_empty())
+            .min_by_key(Vec::len);
+        match best {
+            Some(batch) => {
+                for i in batch {
+                    if remaining.remove(&i) {
+                        out.push(i);
+                    }
+                }
+            }
+            None => {
+                out.extend(remaining.iter().copied());
+                remaining.clear();
+            }
+        }
+    }
+    out
+}
+
+/// Witness search for a single result: concrete answer sets, each varied in
+/// one item at a time. Returns observations only when every declared outcome
+/// was seen and every contributing item has `k` witnessed codes for it.
+fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
+    let &ri = component.first()?;
+    let r = input.results.get(ri)?;
+    let items: Vec<usize> = result_items(input, r).into_iter().collect();
+    let codes: Vec<Vec<i64>> = items.iter().map(|&i| codes_of(input, i)).collect();
+    let n_items = input.item_ids.len();
+    let outcome = |answers: &[Option<i64>]| -> Option<u64> {
+        let mut values = Vec::new();
+        for (s, id) in &r.inputs {
+            let p = input.scores.get(*s)?;
+            values.push((id.clone(), p.compute(answers, false, input.engine).ok()?));
+        }
+        match &r.choice {
+            Choice::Bands => match values.first().map(|(_, v)| *v) {
+                Some(ScoreValue::Value(v)) => r.band_of(v).map(|b| b as u64),
+                _ => Some(INSUFFICIENT),
+            },
+            Choice::Rule(rule) => {
+                let mut map = Map::new();
+                for (id, v) in values {
+                    let d = match v {
+                        ScoreValue::Value(x) => Dynamic::from_float(x),
+                        _ => Dynamic::UNIT,
+                    };
+                    map.insert(id.as_str().into(), d);
+                }
+                match rule.run(input.engine, map).ok()? {
+                    Returned::Outcome(o) => {
+                        r.bands.iter().position(|b| b.id == o).map(|b| b as u64)
+                    }
+                    Returned::Insufficient => Some(INSUFFICIENT),
+                    Returned::Number(_) => None,
+                }
+            }
+        }
+    };
+    // Seeds: every item at each code level; each input score's items high
+    // while the rest are low, and the reverse; then a fixed pseudo-random
+    // sequence (deterministic: the analysis must not vary between runs).
+    let mut seeds: Vec<Vec<Option<i64>>> = Vec::new();
+    let levels = codes.iter().map(Vec::len).max().unwrap_or(0);
+    for level in 0..levels {
+        let mut a = vec![None; n_items];
+        for (&i, c) in items.iter().zip(&codes) {
+            if let Some(slot) = a.get_mut(i) {
+                *slot = c.get(level.min(c.len().saturating_sub(1))).copied();
+            }
+        }
+        seeds.push(a);
+    }
+    for (s, _) in &r.inputs {
+        let Some(p) = input.scores.get(*s) else {
+            continue;
+        };
+        let own: BTreeSet<usize> = p.terms.iter().map(|t| t.item).collect();
+        for high in [true, false] {
+            let mut a = vec![None; n_items];
+            for (&i, c) in items.iter().zip(&codes) {
+                let pick = if own.contains(&i) == high {
+                    c.last()
+                } else {
+                    c.first()
+                };
+                if let Some(slot) = a.get_mut(i) {
+                    *slot = pick.copied();
+                }
+            }
+            seeds.push(a);
+        }
+    }
+    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+    for _ in 0..WITNESS_SEEDS {
+        let mut a = vec![None; n_items];
+        for (&i, c) in items.iter().zip(&codes) {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let len = c.len().max(1) as u64;
+            if let Some(slot) = a.get_mut(i) {
+                *slot = c.get((x % len) as usize).copied();
+            }
+        }
+        seeds.push(a);
+    }
+    let mut observations: Observations = BTreeMap::new();
+    for seed in &seeds {
+        for (&i, c) in items.iter().zip(&codes) {
+            let mut a = seed.clone();
+            for &code in c {
+                if let Some(slot) = a.get_mut(i) {
+                    *slot = Some(code);
+                }
+                let o = outcome(&a)?;
+                observations
+                    .entry(vec![o])
+                    .or_default()
+                    .entry(i)
+                    .or_default()
+                    .insert(code);
+            }
+        }
+    }
+    // Proven only if every declared outcome was seen, each with `k` codes
+    // per contributing item.
+    for b in 0..r.bands.len() {
+        let seen = observations.get(&vec![b as u64])?;
+        for &i in &items {
+            if seen.get(&i).map_or(0, BTreeSet::len) < r.k as usize {
+                return None;
+            }
+        }
+    }
+    Some(observations)
+}
