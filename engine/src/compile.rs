@@ -689,6 +689,18 @@ impl Checker<'_, '_> {
                         "list who may see it, e.g. audiences = [\"participant\", \"counsellor\"]",
                     );
             }
+            if !r.audiences.is_empty() && !r.audiences.iter().any(|a| a.as_str() == "participant") {
+                self.sink
+                    .error(
+                        Code::HiddenFromParticipant,
+                        Some(r.audiences.span()),
+                        format!(
+                            "result `{}` is released to others but not to the participant",
+                            r.id.value()
+                        ),
+                    )
+                    .help("add \"participant\": the person always receives every result about them, with the same explanation");
+            }
             for a in r.audiences.iter() {
                 if !audiences.iter().any(|x| x == a.value()) {
                     self.sink

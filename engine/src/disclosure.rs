@@ -23,6 +23,7 @@
 //! - **waived**: none of the above fits and the result carries a waiver.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::hash::BuildHasherDefault;
 
 use rhai::{Dynamic, Engine, Map};
 use schemars::JsonSchema;
@@ -32,7 +33,10 @@ use crate::plan::{Choice, ResultPlan, ScorePlan, ScoreValue};
 use crate::rules::Returned;
 
 /// How many distinct states one analysis may hold.
-pub(crate) const STATE_BUDGET: usize = 400_000;
+pub(crate) const STATE_BUDGET: usize = 200_000;
+/// An analysis whose state bound exceeds the budget this many times over is
+/// not attempted (it would only run into the budget, slowly).
+const HOPELESS: f64 = 10.0;
 /// How many seed answer sets the witness search starts from.
 const WITNESS_SEEDS: usize = 96;
 
@@ -158,6 +162,7 @@ fn outcome_name(r: &ResultPlan, slot: u64) -> String {
 
 /// Runs the analysis. Leaks and unproven results become diagnostics.
 pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven>) {
+    let mut cache: BTreeMap<Vec<usize>, Option<(Method, Observations)>> = BTreeMap::new();
     let mut report = Disclosure::default();
     let mut leaks = Vec::new();
     let mut unproven = Vec::new();
@@ -174,6 +179,7 @@ pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven
                 input,
                 audience,
                 &component,
+                &mut cache,
                 &mut report,
                 &mut leaks,
                 &mut unproven,
@@ -253,7 +259,7 @@ fn finding(
     audience: &str,
     component: &[usize],
     method: Method,
-    per_outcome: &BTreeMap<(usize, String), (Option<u32>, Option<usize>)>,
+    per_outcome: &PerOutcome,
 ) -> Vec<ResultFinding> {
     component
         .iter()
@@ -302,10 +308,12 @@ fn finding(
         .collect()
 }
 
+#[allow(clippy::too_many_arguments)]
 fn analyse_component(
     input: &Input<'_>,
     audience: &str,
     component: &[usize],
+    cache: &mut BTreeMap<Vec<usize>, Option<(Method, Observations)>>,
     report: &mut Disclosure,
     leaks: &mut Vec<Leak>,
     unproven: &mut Vec<Unproven>,
@@ -336,11 +344,18 @@ fn analyse_component(
     } else {
         Method::Exact
     };
-    let observed = match exact(input, component) {
-        Some(o) => Some((method, o)),
-        None if component.len() == 1 => witness(input, component).map(|o| (Method::Witnessed, o)),
-        None => None,
-    };
+    // Audiences that see the same results observe the same thing: analyse
+    // each distinct component once.
+    let observed = cache
+        .entry(component.to_vec())
+        .or_insert_with(|| match exact(input, component) {
+            Some(o) => Some((method, o)),
+            None if component.len() == 1 => {
+                witness(input, component).map(|o| (Method::Witnessed, o))
+            }
+            None => None,
+        })
+        .clone();
     let Some((method, observations)) = observed else {
         let waived = component
             .iter()
@@ -368,7 +383,7 @@ fn analyse_component(
         return;
     };
     // Per (result, outcome): the minimum ambiguity and the worst item.
-    let mut per_outcome: BTreeMap<(usize, String), (Option<u32>, Option<usize>)> = BTreeMap::new();
+    let mut per_outcome: PerOutcome = BTreeMap::new();
     for (vector, items) in &observations {
         for (pos, &ri) in component.iter().enumerate() {
             let Some(r) = input.results.get(ri) else {
@@ -424,6 +439,13 @@ fn analyse_component(
         .results
         .extend(finding(input, audience, component, method, &per_outcome));
 }
+
+/// Per (result, outcome): the minimum ambiguity and the item attaining it.
+type PerOutcome = BTreeMap<(usize, String), (Option<u32>, Option<usize>)>;
+
+/// What makes items interchangeable: per score, (score, weight bits, reverse,
+/// reverse base, codes).
+type ClassKey = Vec<(usize, u64, bool, i64, Vec<i64>)>;
 
 /// Observations: outcome vector (one slot per component result) → per item,
 /// the codes that can lead to it.
@@ -491,27 +513,27 @@ impl<'a> Layout<'a> {
         state
     }
 
-    /// Applies one item's choice (`None` = unanswered) to every open score.
-    fn apply(&self, state: &mut [u64], item: usize, choice: Option<i64>) {
-        for (pos, &s) in self.scores.iter().enumerate() {
-            let (Some(p), Some(&at)) = (self.input.scores.get(s), self.offset.get(pos)) else {
+    /// Applies one item's choice (`None` = unanswered) to the scores it
+    /// belongs to.
+    fn apply(&self, state: &mut [u64], step: &Step, choice: Option<i64>) {
+        for &(pos, ti) in &step.touch {
+            let (Some(&s), Some(&at)) = (self.scores.get(pos), self.offset.get(pos)) else {
                 continue;
             };
-            for (ti, t) in p.terms.iter().enumerate() {
-                if t.item != item {
-                    continue;
+            let Some(p) = self.input.scores.get(s) else {
+                continue;
+            };
+            let Some(t) = p.terms.get(ti) else { continue };
+            if p.rule.is_some() {
+                if let Some(slot) = state.get_mut(at + ti) {
+                    *slot = choice.map_or(MISSING, encode);
                 }
-                if p.rule.is_some() {
-                    if let Some(slot) = state.get_mut(at + ti) {
-                        *slot = choice.map_or(MISSING, encode);
-                    }
-                } else if let Some(c) = choice
-                    && let [a, w, sum] = state.get_mut(at..at + 3).unwrap_or_default()
-                {
-                    *a += 1;
-                    *w = (f64::from_bits(*w) + t.weight).to_bits();
-                    *sum = (f64::from_bits(*sum) + t.contribution(c)).to_bits();
-                }
+            } else if let Some(c) = choice
+                && let Some([a, w, sum]) = state.get_mut(at..at + 3)
+            {
+                *a += 1;
+                *w = (f64::from_bits(*w) + t.weight).to_bits();
+                *sum = (f64::from_bits(*sum) + t.contribution(c)).to_bits();
             }
         }
     }
@@ -551,25 +573,12 @@ impl<'a> Layout<'a> {
         }
     }
 
-    /// Completes every score whose items are all processed (`done` holds the
-    /// processed items) and every result whose inputs are complete; clears
-    /// what is no longer needed so equal futures share one state.
-    fn settle(&self, state: &mut [u64], done: &BTreeSet<usize>) -> Option<()> {
-        let complete = |s: usize| {
-            self.input
-                .scores
-                .get(s)
-                .is_some_and(|p| p.terms.iter().all(|t| done.contains(&t.item)))
-        };
-        for (ci, &ri) in self.component.iter().enumerate() {
-            let slot_at = self.results_at + ci;
-            if state.get(slot_at) != Some(&PENDING) {
-                continue;
-            }
-            let r = self.input.results.get(ri)?;
-            if !r.inputs.iter().all(|(s, _)| complete(*s)) {
-                continue;
-            }
+    /// After a step: determines the results whose inputs just became
+    /// complete, then clears the scores nothing pending needs any more, so
+    /// equal futures share one state.
+    fn settle(&self, state: &mut [u64], step: &Step) -> Option<()> {
+        for &ci in &step.settle {
+            let r = self.input.results.get(*self.component.get(ci)?)?;
             let mut values = Vec::new();
             for (s, id) in &r.inputs {
                 let pos = self.scores.iter().position(|x| x == s)?;
@@ -596,36 +605,199 @@ impl<'a> Layout<'a> {
                     }
                 }
             };
-            if let Some(slot) = state.get_mut(slot_at) {
+            if let Some(slot) = state.get_mut(self.results_at + ci) {
                 *slot = outcome;
             }
         }
-        // Clear complete scores no pending result still needs, so equal
-        // futures share one state. A score a pending result (a rule over
-        // several scores) still needs keeps its live accumulators.
-        for (pos, &s) in self.scores.iter().enumerate() {
-            if !complete(s) {
-                continue;
-            }
-            let needed = self.component.iter().enumerate().any(|(ci, &ri)| {
-                state.get(self.results_at + ci) == Some(&PENDING)
-                    && self
-                        .input
-                        .results
-                        .get(ri)
-                        .is_some_and(|r| r.inputs.iter().any(|(x, _)| *x == s))
-            });
-            if !needed {
-                let at = self.offset.get(pos).copied()?;
-                let width = self.offset.get(pos + 1).copied().unwrap_or(self.results_at) - at;
-                for slot in state.iter_mut().skip(at).take(width) {
-                    *slot = 0;
-                }
+        for &pos in &step.clear {
+            let at = self.offset.get(pos).copied()?;
+            let width = self.offset.get(pos + 1).copied().unwrap_or(self.results_at) - at;
+            for slot in state.iter_mut().skip(at).take(width) {
+                *slot = 0;
             }
         }
         Some(())
     }
+
+    /// An upper bound on the number of states after any step: the product,
+    /// over scores started and not yet cleared, of the states each can have
+    /// on its own, times the outcomes of results already determined.
+    fn bound(&self, steps: &[Step]) -> f64 {
+        let own: Vec<f64> = self
+            .scores
+            .iter()
+            .map(|s| {
+                self.input.scores.get(*s).map_or(1.0, |p| {
+                    if p.rule.is_some() {
+                        p.terms.iter().map(|t| (t.codes.len() + 1) as f64).product()
+                    } else {
+                        let n = p.terms.len() as f64;
+                        let spread: f64 = p
+                            .terms
+                            .iter()
+                            .map(|t| {
+                                (t.contribution(t.codes.last().copied().unwrap_or(0))
+                                    - t.contribution(t.codes.first().copied().unwrap_or(0)))
+                                .abs()
+                                    + 1.0
+                            })
+                            .sum();
+                        // answered × sums (weights multiply the distinct
+                        // weight totals, bounded by 2^n; keep it simple).
+                        (n + 1.0)
+                            * spread
+                            * if p.terms.iter().all(|t| t.weight == 1.0) {
+                                1.0
+                            } else {
+                                n + 1.0
+                            }
+                    }
+                })
+            })
+            .collect();
+        let mut started = vec![false; self.scores.len()];
+        let mut cleared = vec![false; self.scores.len()];
+        let mut settled = vec![false; self.component.len()];
+        let mut worst: f64 = 1.0;
+        for step in steps {
+            for &(pos, _) in &step.touch {
+                if let Some(x) = started.get_mut(pos) {
+                    *x = true;
+                }
+            }
+            for &ci in &step.settle {
+                if let Some(x) = settled.get_mut(ci) {
+                    *x = true;
+                }
+            }
+            for &pos in &step.clear {
+                if let Some(x) = cleared.get_mut(pos) {
+                    *x = true;
+                }
+            }
+            let live: f64 = own
+                .iter()
+                .zip(started.iter().zip(&cleared))
+                .filter(|(_, (st, cl))| **st && !**cl)
+                .map(|(o, _)| *o)
+                .product();
+            let outcomes: f64 = self
+                .component
+                .iter()
+                .zip(&settled)
+                .filter(|(_, d)| **d)
+                .filter_map(|(ri, _)| self.input.results.get(*ri))
+                .map(|r| (r.bands.len() + 1) as f64)
+                .product();
+            worst = worst.max(live * outcomes);
+        }
+        worst
+    }
+
+    /// What each step of `order` touches, completes and clears.
+    fn steps(&self, order: &[usize]) -> Vec<Step> {
+        let step_of: BTreeMap<usize, usize> = order
+            .iter()
+            .enumerate()
+            .map(|(i, &item)| (item, i))
+            .collect();
+        let last = order.len().saturating_sub(1);
+        // The step after which each component score is complete.
+        let complete: Vec<usize> = self
+            .scores
+            .iter()
+            .map(|s| {
+                self.input.scores.get(*s).map_or(last, |p| {
+                    p.terms
+                        .iter()
+                        .filter_map(|t| step_of.get(&t.item).copied())
+                        .max()
+                        .unwrap_or(0)
+                })
+            })
+            .collect();
+        let pos_of = |s: usize| self.scores.iter().position(|x| *x == s);
+        // The step after which each component result is determined.
+        let determined: Vec<usize> = self
+            .component
+            .iter()
+            .map(|&ri| {
+                self.input.results.get(ri).map_or(last, |r| {
+                    r.inputs
+                        .iter()
+                        .filter_map(|(s, _)| pos_of(*s).and_then(|p| complete.get(p).copied()))
+                        .max()
+                        .unwrap_or(last)
+                })
+            })
+            .collect();
+        // A score can be cleared once every result reading it is determined.
+        let clear_at: Vec<usize> = self
+            .scores
+            .iter()
+            .enumerate()
+            .map(|(pos, &s)| {
+                let readers = self
+                    .component
+                    .iter()
+                    .zip(&determined)
+                    .filter(|(ri, _)| {
+                        self.input
+                            .results
+                            .get(**ri)
+                            .is_some_and(|r| r.inputs.iter().any(|(x, _)| *x == s))
+                    })
+                    .map(|(_, d)| *d);
+                readers
+                    .chain(complete.get(pos).copied())
+                    .max()
+                    .unwrap_or(last)
+            })
+            .collect();
+        order
+            .iter()
+            .enumerate()
+            .map(|(i, &item)| Step {
+                codes: codes_of(self.input, item),
+                touch: self
+                    .scores
+                    .iter()
+                    .enumerate()
+                    .flat_map(|(pos, s)| {
+                        self.input
+                            .scores
+                            .get(*s)
+                            .into_iter()
+                            .flat_map(|p| p.terms.iter().enumerate())
+                            .filter(|(_, t)| t.item == item)
+                            .map(move |(ti, _)| (pos, ti))
+                    })
+                    .collect(),
+                settle: (0..self.component.len())
+                    .filter(|&ci| determined.get(ci) == Some(&i))
+                    .collect(),
+                clear: (0..self.scores.len())
+                    .filter(|&p| clear_at.get(p) == Some(&i))
+                    .collect(),
+            })
+            .collect()
+    }
 }
+
+/// One step of the analysis: an item and what it completes.
+struct Step {
+    codes: Vec<i64>,
+    /// (score position, term index) of every score the item belongs to.
+    touch: Vec<(usize, usize)>,
+    /// Component results determined after this step.
+    settle: Vec<usize>,
+    /// Score positions cleared after this step.
+    clear: Vec<usize>,
+}
+
+/// A fast, unseeded hash set for states. Iteration order does not matter:
+/// states are only unioned, and the budget check depends only on the size.
+type StateSet = std::collections::HashSet<Vec<u64>, BuildHasherDefault<rustc_hash::FxHasher>>;
 
 /// Exact (or enumerated) analysis by dynamic programming. `None` when the
 /// state budget is exceeded or a rule fails.
@@ -637,20 +809,25 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
         .flat_map(|r| result_items(input, r))
         .collect();
     let mut observations: Observations = BTreeMap::new();
-    for rep in representatives(input, &layout, &items) {
-        let others = order(input, &layout, &items, rep.0);
-        let mut states: BTreeSet<Vec<u64>> = BTreeSet::new();
+    for (rep, members) in representatives(input, &layout, &items) {
+        let mut sequence = order(input, &layout, &items, rep);
+        sequence.push(rep);
+        let steps = layout.steps(&sequence);
+        if layout.bound(&steps) > STATE_BUDGET as f64 * HOPELESS {
+            return None;
+        }
+        let Some((last, others)) = steps.split_last() else {
+            continue;
+        };
+        let mut states = StateSet::default();
         states.insert(layout.initial());
-        let mut done = BTreeSet::new();
-        for &item in &others {
-            done.insert(item);
-            let codes = codes_of(input, item);
-            let mut next = BTreeSet::new();
+        for step in others {
+            let mut next = StateSet::default();
             for s in &states {
-                for choice in std::iter::once(None).chain(codes.iter().copied().map(Some)) {
+                for choice in std::iter::once(None).chain(step.codes.iter().copied().map(Some)) {
                     let mut n = s.clone();
-                    layout.apply(&mut n, item, choice);
-                    layout.settle(&mut n, &done)?;
+                    layout.apply(&mut n, step, choice);
+                    layout.settle(&mut n, step)?;
                     next.insert(n);
                 }
                 if next.len() > STATE_BUDGET {
@@ -659,16 +836,14 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
             }
             states = next;
         }
-        done.insert(rep.0);
-        let codes = codes_of(input, rep.0);
         for s in &states {
-            for choice in std::iter::once(None).chain(codes.iter().copied().map(Some)) {
+            for choice in std::iter::once(None).chain(last.codes.iter().copied().map(Some)) {
                 let mut n = s.clone();
-                layout.apply(&mut n, rep.0, choice);
-                layout.settle(&mut n, &done)?;
+                layout.apply(&mut n, last, choice);
+                layout.settle(&mut n, last)?;
                 let vector: Vec<u64> = n.get(layout.results_at..).unwrap_or_default().to_vec();
                 let entry = observations.entry(vector).or_default();
-                for &member in &rep.1 {
+                for &member in &members {
                     let set = entry.entry(member).or_default();
                     if let Some(c) = choice {
                         set.insert(c);
@@ -698,7 +873,7 @@ fn representatives(
     layout: &Layout<'_>,
     items: &BTreeSet<usize>,
 ) -> Vec<(usize, Vec<usize>)> {
-    let mut classes: BTreeMap<Vec<(usize, u64, bool, i64, Vec<i64>)>, Vec<usize>> = BTreeMap::new();
+    let mut classes: BTreeMap<ClassKey, Vec<usize>> = BTreeMap::new();
     let mut singles = Vec::new();
     for &item in items {
         let mut key = Vec::new();

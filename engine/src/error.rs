@@ -101,7 +101,25 @@ impl RequestError {
     }
 
     pub(crate) fn from_json(e: &serde_json::Error, path: String) -> Self {
-        let path = if path == "." { None } else { Some(path) };
+        // `?` marks a position serde could not name (inside malformed JSON):
+        // no path is better than a made-up one.
+        let path = if path == "." || path.contains('?') {
+            None
+        } else {
+            Some(path)
+        };
+        if let (false, Some(item)) = (
+            e.is_syntax() || e.is_eof(),
+            path.as_deref().and_then(|p| p.strip_prefix("answers.")),
+        ) {
+            // Never repeat what was sent for an answer: errors get logged.
+            return Self::new(
+                ErrorCode::InvalidRequest,
+                path.clone(),
+                format!("the answer to item `{item}` is not an integer code or null"),
+                "send each answer as an integer code from the item's scale, or null for no answer",
+            );
+        }
         if e.is_syntax() || e.is_eof() {
             let at = format!("line {} column {}", e.line(), e.column());
             Self::new(
@@ -111,9 +129,15 @@ impl RequestError {
                 "send one JSON object, e.g. {\"answers\": {\"q1\": 3}}",
             )
         } else {
-            // serde's messages describe the expected shape but never echo a
-            // value, except for unknown keys, which are not answers.
+            // serde names the unexpected value ("invalid type: string \"x\",
+            // expected …"); keep only what was expected.
             let detail = strip_position(&e.to_string());
+            let detail = match detail.split_once(", expected ") {
+                Some((found, expected)) if found.starts_with("invalid") => {
+                    format!("expected {expected}")
+                }
+                _ => detail,
+            };
             Self::new(
                 ErrorCode::InvalidRequest,
                 path,

@@ -62,7 +62,7 @@ pub struct Questionnaire {
     /// Short description per locale, shown before answering.
     pub description: Sp<Text>,
     /// Instructions shown above the items, per locale (optional).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instructions: Option<Sp<Text>>,
     /// How answers come about. `questionnaire` (the default): the person
     /// answers alone and in private; the disclosure check applies.
@@ -70,30 +70,30 @@ pub struct Questionnaire {
     /// structured interview, in the open; a result may list them. Must be
     /// written out to take effect, so a self-report questionnaire is never an
     /// interview by accident.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mode: Option<Sp<Mode>>,
     /// Minimum ambiguity for the disclosure check: for every released outcome,
     /// every contributing item must stay ambiguous among at least `k` of its
     /// codes. Default 2; topics may demand more.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<Sp<u32>>,
     /// Typical minutes needed to answer.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub minutes: Option<Sp<u32>>,
     /// The privacy-notice version a person must consent to before anything
     /// is evaluated (e.g. `"2026-01"`). Omit only for definitions that are
     /// never shown to people (test fixtures).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub privacy_notice: Option<Sp<String>>,
     /// Audiences beyond the built-in `participant` and `counsellor` that
     /// results may name (e.g. `agency`).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub audiences: Vec<Sp<String>>,
     /// Where the instrument comes from and under which terms.
     pub source: InstrumentSource,
     /// Overrides for the neutral texts of declined and insufficient results.
     /// Built-in texts exist for `de` and `en`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub texts: Option<NeutralTexts>,
 }
 
@@ -114,15 +114,15 @@ pub struct InstrumentSource {
     /// Full citation of the instrument (authors, year, title, journal).
     pub citation: Sp<String>,
     /// Where the instrument and its terms can be read.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
     /// Licence or terms of use (e.g. `public domain`, `CC BY-NC-SA 3.0 IGO`).
     pub licence: Sp<String>,
     /// Whether the terms allow commercial use.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commercial_use: Option<bool>,
     /// Status of each locale's wording, keyed by locale.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     pub translations: BTreeMap<String, Translation>,
 }
 
@@ -133,7 +133,7 @@ pub struct Translation {
     /// `true` when this wording is a published, validated version.
     pub validated: bool,
     /// Where the wording comes from (published version, team translation, …).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub note: Option<String>,
 }
 
@@ -142,10 +142,10 @@ pub struct Translation {
 #[serde(deny_unknown_fields)]
 pub struct NeutralTexts {
     /// Label and explanation of a result whose topic was declined.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declined: Option<LabelText>,
     /// Label and explanation of a result whose missing-data rule was not met.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub insufficient: Option<LabelText>,
 }
 
@@ -188,10 +188,10 @@ pub struct Topic {
     /// Title per locale.
     pub title: Sp<Text>,
     /// Description per locale (optional).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<Sp<Text>>,
     /// A stricter minimum ambiguity for this topic's items (e.g. health).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub k: Option<Sp<u32>>,
 }
 
@@ -202,7 +202,7 @@ pub struct Item {
     /// Identifier; library instruments use `q1`…`qN` in the published order.
     pub id: Sp<String>,
     /// The topic this item belongs to. Required when topics are declared.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub topic: Option<Sp<String>>,
     /// The response scale.
     pub scale: Sp<String>,
@@ -212,7 +212,7 @@ pub struct Item {
     #[serde(default)]
     pub reverse: bool,
     /// Weight of the (keyed) code in sums and means; default 1.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub weight: Option<Sp<f64>>,
 }
 
@@ -235,24 +235,24 @@ pub struct Score {
     /// The items, all from one topic.
     pub items: Sp<Vec<Sp<String>>>,
     /// `sum` or `mean`; omit when the score uses a `rule`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub aggregate: Option<Sp<Aggregate>>,
     /// A Rhai rule computing the score from its items instead of `aggregate`
     /// (inline source). It sees `items`, a map from item id to the answered
     /// code or `()`, and returns a number or `insufficient()`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Sp<String>>,
     /// Like `rule`, but the source is in this file, relative to the definition.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_file: Option<Sp<String>>,
     /// Missing-data rule. Without it every item must be answered.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub missing: Option<Sp<MissingRule>>,
     /// Linear transform applied after aggregation: `value * multiply + add`.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transform: Option<Sp<Transform>>,
     /// Round the final value to this many decimal places (half away from zero).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub round: Option<Sp<u32>>,
 }
 
@@ -261,10 +261,10 @@ pub struct Score {
 #[serde(deny_unknown_fields)]
 pub struct MissingRule {
     /// At least this many items must be answered.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub min_answered: Option<u32>,
     /// At most this many items may be missing.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub max_missing: Option<u32>,
     /// For `sum`: when items are missing, score the mean of the answered items
     /// times the item count (weights respected). Required for a `sum` that
@@ -278,10 +278,10 @@ pub struct MissingRule {
 #[serde(deny_unknown_fields)]
 pub struct Transform {
     /// Factor, default 1.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub multiply: Option<f64>,
     /// Offset, default 0.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub add: Option<f64>,
 }
 
@@ -294,36 +294,36 @@ pub struct ResultDef {
     /// Title per locale.
     pub title: Sp<Text>,
     /// The score this result is derived from through bands.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub score: Option<Sp<String>>,
     /// The scores a `rule` result reads (instead of `score` and bands).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub scores: Vec<Sp<String>>,
     /// A Rhai rule choosing one of `outcome` from `scores` (inline source). It
     /// sees `scores`, a map from score id to its value or `()` when
     /// insufficient, and returns an outcome id.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule: Option<Sp<String>>,
     /// Like `rule`, but the source is in this file, relative to the definition.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rule_file: Option<Sp<String>>,
     /// The outcomes a `rule` result may return.
-    #[serde(default, rename = "outcome")]
+    #[serde(default, rename = "outcome", skip_serializing_if = "empty")]
     pub outcomes: Sp<Vec<OutcomeDef>>,
     /// Releases this result although the disclosure check cannot prove it
     /// safe: the reason, shown in the transparency statement. Use sparingly.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waiver: Option<Sp<String>>,
     /// Who may see this result: `participant`, `counsellor`, or an audience
     /// the questionnaire declares.
     pub audiences: Sp<Vec<Sp<String>>>,
     /// Where the bands come from (published cut-offs, a cited norm sample, or
     /// a description relative to the scale). Shown to researchers.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub basis: Option<String>,
     /// Bands: inclusive ranges that together cover every reachable value of
     /// the score exactly once, from lowest to highest.
-    #[serde(default, rename = "band")]
+    #[serde(default, rename = "band", skip_serializing_if = "empty")]
     pub bands: Sp<Vec<Band>>,
 }
 
@@ -365,10 +365,16 @@ pub struct Example {
     #[serde(default)]
     pub answers: Sp<BTreeMap<Sp<String>, Sp<i64>>>,
     /// Declined topics.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined: Vec<Sp<String>>,
     /// Expected outcome by result id: a band id, `declined` or `insufficient`.
     pub expect: Sp<BTreeMap<Sp<String>, Sp<String>>>,
+}
+
+/// Serialization skips absent optional parts, so adding an optional key to
+/// the format does not change the digest of definitions that do not use it.
+fn empty<T>(v: &Sp<Vec<T>>) -> bool {
+    v.is_empty()
 }
 
 impl<T: Default> Default for Sp<T> {

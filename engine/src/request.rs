@@ -188,6 +188,16 @@ impl Request {
 
     /// Parses a request from JSON. Errors name the JSON path.
     pub fn from_json(json: &str) -> Result<Self, crate::RequestError> {
+        // serde's derived structs also accept arrays (fields by position);
+        // the contract is an object.
+        if json.trim_start().starts_with('[') {
+            return Err(crate::RequestError::new(
+                crate::ErrorCode::InvalidRequest,
+                None,
+                "the request must be a JSON object",
+                "send one JSON object, e.g. {\"answers\": {\"q1\": 3}}",
+            ));
+        }
         let mut de = serde_json::Deserializer::from_str(json);
         let req: Request = serde_path_to_error::deserialize(&mut de).map_err(|e| {
             let path = e.path().to_string();

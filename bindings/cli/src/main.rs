@@ -279,8 +279,22 @@ fn disclosure_table(e: &Evaluator) -> String {
     out
 }
 
+/// Why a definition could not be loaded.
+enum Loaded {
+    /// No such file or library id (or unreadable): a usage error.
+    Missing(String),
+    /// It does not compile: the rendered diagnostics.
+    Invalid(String),
+}
+
+impl From<String> for Loaded {
+    fn from(message: String) -> Self {
+        Loaded::Missing(message)
+    }
+}
+
 /// A definition by path or library id.
-fn load(definition: &str) -> Result<(Evaluator, Source), String> {
+fn load(definition: &str) -> Result<(Evaluator, Source), Loaded> {
     let path = Path::new(definition);
     let file = if path.is_dir() {
         ["definition.toml", "definition.rhai"]
@@ -296,14 +310,14 @@ fn load(definition: &str) -> Result<(Evaluator, Source), String> {
         (entry.source(), entry.options())
     } else {
         let known: Vec<&str> = aspekt::library::entries().map(|e| e.id).collect();
-        return Err(format!(
+        return Err(Loaded::Missing(format!(
             "error[unknown_definition]: `{definition}` is neither a file nor a library instrument\n  help: give a path to a definition.toml, or one of: {}",
             known.join(", ")
-        ));
+        )));
     };
     match aspekt::compile_with(&source, &options) {
         Ok(e) => Ok((e, source)),
-        Err(e) => Err(e.render(color())),
+        Err(e) => Err(Loaded::Invalid(e.render(color()))),
     }
 }
 
@@ -315,7 +329,16 @@ fn evaluate(
     consent: Option<String>,
     format: Format,
 ) -> Result<bool, String> {
-    let (evaluator, _) = load(definition)?;
+    let (evaluator, _) = match load(definition) {
+        Ok(x) => x,
+        // A definition that does not compile is a failed evaluation (exit
+        // 1), like a bad request; a missing one is a usage error (exit 2).
+        Err(Loaded::Invalid(rendered)) => {
+            eprint!("{rendered}");
+            return Ok(false);
+        }
+        Err(Loaded::Missing(message)) => return Err(message),
+    };
     let mut json = String::new();
     let read = if answers == "-" {
         std::io::stdin().read_to_string(&mut json)
