@@ -3,7 +3,12 @@
 //! are stale; `ASPEKT_BLESS=1 cargo test -p aspekt --test schemas` rewrites
 //! them (review the diff before committing).
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic, clippy::indexing_slicing)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
 
 use std::path::PathBuf;
 
