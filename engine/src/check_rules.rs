@@ -292,6 +292,14 @@ impl Checker<'_, '_> {
             .rule_source(r.rule.as_ref(), r.rule_file.as_ref(), &owner)
             .unwrap_or(None);
         let scripted = r.rule.is_some() || r.rule_file.is_some();
+        if let Some(select) = &r.select {
+            return self.selection(r, select, k, waiver);
+        }
+        if let Some(e) = &r.explanation {
+            self.sink
+                .error(Code::InvalidRule, Some(e.span()), format!("result `{rid}` has an `explanation` but no `select`"))
+                .help("explanations of bands and outcomes go with each band or outcome; a result-level explanation belongs to a selection");
+        }
         let mut resolve = |cx: &mut Self, name: &Sp<String>| -> Option<usize> {
             match score_index.get(name.value()) {
                 Some(&i) => {
@@ -446,6 +454,148 @@ impl Checker<'_, '_> {
                 Some(rule) => Choice::Rule(rule),
                 None => Choice::Bands,
             },
+            k,
+            waiver,
+        }
+    }
+
+    /// A selection result (interview mode): which items it may list.
+    fn selection(
+        &mut self,
+        r: &ResultDef,
+        select: &Sp<crate::model::Select>,
+        k: u32,
+        waiver: Option<String>,
+    ) -> ResultPlan {
+        let rid = r.id.value().clone();
+        let audiences = r.audiences.iter().map(|a| a.value().clone()).collect();
+        if !self.interview {
+            self.sink
+                .error(
+                    Code::SelectionInQuestionnaire,
+                    Some(select.span()),
+                    format!("result `{rid}` lists individual answers, but the questionnaire is not in interview mode"),
+                )
+                .help("a private questionnaire never lists answers; only a structured interview, where selections are made together in the open, may (mode = \"interview\")");
+        }
+        if r.score.is_some()
+            || !r.scores.is_empty()
+            || !r.bands.is_empty()
+            || !r.outcomes.is_empty()
+            || r.rule.is_some()
+            || r.rule_file.is_some()
+        {
+            self.sink
+                .error(
+                    Code::InvalidRule,
+                    Some(r.id.span()),
+                    format!(
+                        "result `{rid}` has `select` and also a score, bands, outcomes or a rule"
+                    ),
+                )
+                .help("a selection result has only title, select, explanation and audiences");
+        }
+        let explanation = match &r.explanation {
+            Some(e) => {
+                self.text(e, &format!("the explanation of result `{rid}`"));
+                e.value().clone()
+            }
+            None => {
+                self.sink
+                    .error(Code::MissingKey, Some(r.id.span()), format!("selection result `{rid}` has no `explanation`"))
+                    .help("add explanation = { … } saying what the listed selections mean and that they were chosen together");
+                Default::default()
+            }
+        };
+        let mut items = Vec::new();
+        let mut topics = BTreeSet::new();
+        for name in select.items.iter() {
+            match self.item_lookup.get(name.value()) {
+                Some(&(i, topic)) => {
+                    items.push(i);
+                    topics.insert(topic);
+                }
+                None => {
+                    self.sink
+                        .error(
+                            Code::UnknownItem,
+                            Some(name.span()),
+                            format!(
+                                "result `{rid}` selects item `{}`, which is not defined",
+                                name.value()
+                            ),
+                        )
+                        .help(suggest(
+                            name.value(),
+                            self.item_lookup.keys(),
+                            "define it with [[item]]",
+                        ));
+                }
+            }
+        }
+        if items.is_empty() {
+            self.sink
+                .error(
+                    Code::InvalidScoreItems,
+                    Some(select.items.span()),
+                    format!("selection result `{rid}` lists no items"),
+                )
+                .help("name the items that can be listed, e.g. items = [\"q1\", \"q2\"]");
+        }
+        if topics.len() > 1 {
+            self.sink
+                .error(
+                    Code::ScoreSpansTopics,
+                    Some(select.items.span()),
+                    format!(
+                        "selection result `{rid}` lists items from {} topics",
+                        topics.len()
+                    ),
+                )
+                .help(
+                    "a topic can be declined as a whole, so a selection must stay within one topic",
+                );
+        }
+        let top = select
+            .top
+            .as_ref()
+            .map_or(usize::MAX, |t| *t.value() as usize);
+        let builtin = |de: &str, en: &str| -> crate::model::Text {
+            [("de", de), ("en", en)]
+                .iter()
+                .map(|(l, t)| (l.to_string(), t.to_string()))
+                .collect()
+        };
+        ResultPlan {
+            id: rid,
+            score: 0,
+            topic: topics.into_iter().next().unwrap_or(0),
+            audiences,
+            bands: vec![
+                BandPlan {
+                    id: "none".to_string(),
+                    min: f64::NAN,
+                    max: f64::NAN,
+                    label: builtin("Keine Auswahl", "Nothing selected"),
+                    explanation: builtin(
+                        "Im Gespräch wurde hier nichts ausgewählt. Das sagt nichts Nachteiliges aus; es ist ein möglicher Ausgangspunkt für das weitere Gespräch.",
+                        "Nothing was selected here in the conversation. That says nothing negative; it is a possible starting point for the conversation.",
+                    ),
+                },
+                BandPlan {
+                    id: "listed".to_string(),
+                    min: f64::NAN,
+                    max: f64::NAN,
+                    label: Default::default(),
+                    explanation,
+                },
+            ],
+            choice: Choice::Select {
+                items,
+                min_code: *select.min_code.value(),
+                top,
+            },
+            inputs: Vec::new(),
             k,
             waiver,
         }

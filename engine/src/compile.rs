@@ -259,6 +259,12 @@ fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Comp
         engine: crate::rules::engine(&options.limits),
         options,
         source,
+        interview: def
+            .questionnaire
+            .mode
+            .as_ref()
+            .is_some_and(|m| *m.value() == Mode::Interview),
+        item_lookup: BTreeMap::new(),
     };
     Some(cx.definition(def))
 }
@@ -269,6 +275,10 @@ pub(crate) struct Checker<'a, 's> {
     pub(crate) engine: rhai::Engine,
     pub(crate) options: &'a Options,
     pub(crate) source: &'a Source,
+    /// Whether the definition is in interview mode.
+    pub(crate) interview: bool,
+    /// Item id → (index, topic), once items are resolved.
+    pub(crate) item_lookup: BTreeMap<String, (usize, usize)>,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -654,6 +664,20 @@ impl Checker<'_, '_> {
                 .entry(s.id.value().clone())
                 .or_insert(scores.len());
             scores.push(plan);
+        }
+        self.item_lookup = item_index
+            .iter()
+            .filter_map(|(id, &i)| items.get(i).map(|it| (id.clone(), (i, it.topic))))
+            .collect();
+        for select in def.results.iter().filter_map(|r| r.select.as_ref()) {
+            for name in select.items.iter() {
+                if let Some(u) = item_index
+                    .get(name.value())
+                    .and_then(|&i| item_used.get_mut(i))
+                {
+                    *u = true;
+                }
+            }
         }
         for (i, (it, used)) in def.items.iter().zip(&item_used).enumerate() {
             // A duplicate id is reported once, as `duplicate_id`.

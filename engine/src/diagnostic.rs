@@ -98,6 +98,8 @@ codes! {
     InvalidNumber => "invalid_number",
     /// A result with no audience.
     NoAudience => "no_audience",
+    /// A result lists individual answers outside interview mode.
+    SelectionInQuestionnaire => "selection_in_questionnaire",
     /// A result some audience sees but the participant does not.
     HiddenFromParticipant => "hidden_from_participant",
     /// A result with no bands.

@@ -585,6 +585,8 @@ impl<'a> Layout<'a> {
                 values.push((id.clone(), self.score_value(pos, state)));
             }
             let outcome = match &r.choice {
+                // Selections exist only in interview mode, which is not analysed.
+                Choice::Select { .. } => return None,
                 Choice::Bands => match values.first().map(|(_, v)| *v) {
                     Some(ScoreValue::Value(v)) => r.band_of(v).map(|b| b as u64)?,
                     _ => INSUFFICIENT,
@@ -965,6 +967,7 @@ fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
             values.push((id.clone(), p.compute(answers, false, input.engine).ok()?));
         }
         match &r.choice {
+            Choice::Select { .. } => None,
             Choice::Bands => match values.first().map(|(_, v)| *v) {
                 Some(ScoreValue::Value(v)) => r.band_of(v).map(|b| b as u64),
                 _ => Some(INSUFFICIENT),

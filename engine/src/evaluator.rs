@@ -125,10 +125,12 @@ pub struct Evaluator {
 }
 
 /// The outcome of one result, before any text is attached.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Outcome {
     pub(crate) status: Status,
     pub(crate) band: Option<usize>,
+    /// Items a selection result lists (interview mode), in order.
+    pub(crate) listed: Vec<usize>,
 }
 
 impl Evaluator {
@@ -244,7 +246,7 @@ impl Evaluator {
             .filter(|r| r.audiences.iter().any(|a| a == audience))
         {
             let outcome = self.outcome(r, &values, &declined)?;
-            results.push(self.entry(r, outcome, &locale));
+            results.push(self.entry(r, &outcome, &locale));
         }
         Ok(Report {
             definition: DefinitionRef {
@@ -354,6 +356,7 @@ impl Evaluator {
             return Ok(Outcome {
                 status: Status::Declined,
                 band: None,
+                listed: Vec::new(),
             });
         }
         let score_value = |i: usize| -> Result<ScoreValue, RequestError> {
@@ -373,19 +376,41 @@ impl Evaluator {
             })
         };
         match &r.choice {
+            Choice::Select {
+                items,
+                min_code,
+                top,
+            } => {
+                let mut chosen: Vec<(i64, usize)> = items
+                    .iter()
+                    .filter_map(|&i| values.get(i).copied().flatten().map(|c| (c, i)))
+                    .filter(|(c, _)| c >= min_code)
+                    .collect();
+                // Highest first; the sort is stable, so ties keep item order.
+                chosen.sort_by(|a, b| b.0.cmp(&a.0));
+                chosen.truncate(*top);
+                Ok(Outcome {
+                    status: Status::Ok,
+                    band: Some(usize::from(!chosen.is_empty())),
+                    listed: chosen.into_iter().map(|(_, i)| i).collect(),
+                })
+            }
             Choice::Bands => match score_value(r.score)? {
                 ScoreValue::Declined => Ok(Outcome {
                     status: Status::Declined,
                     band: None,
+                    listed: Vec::new(),
                 }),
                 ScoreValue::Insufficient => Ok(Outcome {
                     status: Status::Insufficient,
                     band: None,
+                    listed: Vec::new(),
                 }),
                 ScoreValue::Value(v) => match r.band_of(v) {
                     Some(b) => Ok(Outcome {
                         status: Status::Ok,
                         band: Some(b),
+                        listed: Vec::new(),
                     }),
                     // The compiler proves every reachable value lies in a band.
                     None => Err(internal(&format!(
@@ -412,6 +437,7 @@ impl Evaluator {
                         Some(b) => Ok(Outcome {
                             status: Status::Ok,
                             band: Some(b),
+                            listed: Vec::new(),
                         }),
                         None => Err(rule_failed(
                             &name,
@@ -424,6 +450,7 @@ impl Evaluator {
                     Returned::Insufficient => Ok(Outcome {
                         status: Status::Insufficient,
                         band: None,
+                        listed: Vec::new(),
                     }),
                     Returned::Number(_) => Err(rule_failed(
                         &name,
@@ -438,10 +465,20 @@ impl Evaluator {
         }
     }
 
-    fn entry(&self, r: &ResultPlan, o: Outcome, locale: &str) -> ResultEntry {
+    fn entry(&self, r: &ResultPlan, o: &Outcome, locale: &str) -> ResultEntry {
         let c = &*self.inner;
         let pick = |t: &Text| pick_text(t, locale, &c.locales);
         let (label, explanation) = match (o.status, o.band.and_then(|b| r.bands.get(b))) {
+            // A selection lists what was chosen together, in the open.
+            (Status::Ok, Some(b)) if !o.listed.is_empty() => (
+                o.listed
+                    .iter()
+                    .filter_map(|&i| c.definition.items.get(i))
+                    .map(|it| pick(it.text.value()))
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                pick(&b.explanation),
+            ),
             (Status::Ok, Some(b)) => (pick(&b.label), pick(&b.explanation)),
             (Status::Insufficient, _) | (Status::Ok, None) => (
                 pick(&c.neutral.insufficient.0),

@@ -310,6 +310,13 @@ pub struct ResultDef {
     /// The outcomes a `rule` result may return.
     #[serde(default, rename = "outcome", skip_serializing_if = "empty")]
     pub outcomes: Sp<Vec<OutcomeDef>>,
+    /// Interview mode only: lists the items rated at least `min_code`
+    /// (e.g. the competence fields with the most experience), highest first.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub select: Option<Sp<Select>>,
+    /// The explanation shown with a selection's list, per locale.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub explanation: Option<Sp<Text>>,
     /// Releases this result although the disclosure check cannot prove it
     /// safe: the reason, shown in the transparency statement. Use sparingly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -341,6 +348,19 @@ pub struct Band {
     pub label: Sp<Text>,
     /// Explanation per locale, written for the person and their counsellor.
     pub explanation: Sp<Text>,
+}
+
+/// Which selections an interview-mode result lists.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Select {
+    /// The items that can be listed, all from one topic.
+    pub items: Sp<Vec<Sp<String>>>,
+    /// An item is listed when its code is at least this.
+    pub min_code: Sp<i64>,
+    /// List at most this many (highest codes first; ties in item order).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub top: Option<Sp<u32>>,
 }
 
 /// One outcome a rule result may return.

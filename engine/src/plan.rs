@@ -227,6 +227,13 @@ pub(crate) enum Choice {
     Bands,
     /// A rule over the input scores returning an outcome id.
     Rule(Rule),
+    /// Interview mode: list the items coded at least `min_code`, highest
+    /// first, at most `top`. Bands: `none` (0) and `listed` (1).
+    Select {
+        items: Vec<usize>,
+        min_code: i64,
+        top: usize,
+    },
 }
 
 /// A resolved result.
