@@ -387,7 +387,7 @@ impl Evaluator {
                     .filter(|(c, _)| c >= min_code)
                     .collect();
                 // Highest first; the sort is stable, so ties keep item order.
-                chosen.sort_by(|a, b| b.0.cmp(&a.0));
+                chosen.sort_by_key(|&(code, _)| std::cmp::Reverse(code));
                 chosen.truncate(*top);
                 Ok(Outcome {
                     status: Status::Ok,
