@@ -45,6 +45,12 @@ impl CompileError {
         &self.source
     }
 
+    /// Further sources diagnostics point into (rule files), besides
+    /// [`Self::source`].
+    pub fn other_sources(&self) -> &[Source] {
+        &self.others
+    }
+
     /// Renders the diagnostics for a terminal, like rustc.
     #[cfg(feature = "pretty")]
     pub fn render(&self, color: bool) -> String {
