@@ -27,12 +27,14 @@
 
 #![deny(missing_docs)]
 
+pub mod api;
 mod check_rules;
 mod compile;
 mod diagnostic;
 mod disclosure;
 mod error;
 mod evaluator;
+mod form;
 pub mod library;
 pub mod model;
 mod plan;
@@ -40,8 +42,10 @@ mod report;
 mod request;
 mod rules;
 mod schema;
+mod session;
 mod span;
 mod testing;
+mod transparency;
 
 pub use compile::{CompileError, Options, check, check_with, compile, compile_with};
 pub use diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
@@ -50,12 +54,15 @@ pub use diagnostic::{render_pretty, render_pretty_sources};
 pub use disclosure::{Disclosure, Method, OutcomeFinding, ResultFinding};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
 pub use evaluator::Evaluator;
+pub use form::{Form, FormItem, FormOption, FormTopic};
 pub use report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 pub use request::{Answers, Consent, Request};
 pub use rules::Limits;
 pub use schema::{SchemaKind, json_schema};
+pub use session::{Progress, Session};
 pub use span::{LineCol, Source};
 pub use testing::ExampleOutcome;
+pub use transparency::{ResultVisibility, Transparency};
 
 /// The engine's version, as written into every report.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,205 @@
+//! The aspekt engine as a WebAssembly module with **zero imports**.
+//!
+//! A thin translation layer over [`aspekt::api`]: JSON in, JSON out, results
+//! returned as a pointer and a length packed into one `u64`
+//! (`ptr << 32 | len`), never NUL-terminated. Compile once, evaluate many:
+//! a compiled definition lives behind a handle until the host drops it.
+//!
+//! Memory protocol: the host asks for input buffers with [`aspekt_alloc`],
+//! writes UTF-8 into them, calls a function, reads the result, and returns
+//! **both** the input and the result buffer with [`aspekt_free`]. Nothing
+//! else allocates across calls, so repeated evaluations reuse memory.
+//!
+//! The ABI is documented in the book (chapter "Embedding: the WebAssembly
+//! ABI"); [`ABI_VERSION`] changes with any incompatible change.
+
+use std::cell::RefCell;
+
+use aspekt::Evaluator;
+
+/// The ABI version. Hosts check it before anything else.
+pub const ABI_VERSION: u32 = 1;
+
+thread_local! {
+    /// Compiled definitions by handle (index + 1; 0 is never a handle).
+    static HANDLES: RefCell<Vec<Option<Evaluator>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Packs an owned string into a leaked boxed slice and returns `ptr << 32 | len`.
+fn give(out: String) -> u64 {
+    let bytes: Box<[u8]> = out.into_bytes().into_boxed_slice();
+    let len = bytes.len() as u64;
+    let ptr = Box::into_raw(bytes) as *mut u8 as usize as u64;
+    (ptr << 32) | len
+}
+
+/// Reads a host buffer as UTF-8.
+///
+/// # Safety
+/// `ptr..ptr+len` must be a buffer obtained from [`aspekt_alloc`] (or any
+/// memory of this module) that the host has filled and not yet freed.
+unsafe fn take(ptr: u32, len: u32) -> Result<String, String> {
+    if len == 0 {
+        return Ok(String::new());
+    }
+    // SAFETY: the caller guarantees the range is this module's memory and
+    // initialised; we only read it, and copy before returning.
+    let bytes = unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) };
+    String::from_utf8(bytes.to_vec()).map_err(|e| {
+        error(
+            "invalid_request",
+            &format!(
+                "the input is not UTF-8 (byte {})",
+                e.utf8_error().valid_up_to()
+            ),
+            "pass UTF-8 encoded JSON",
+        )
+    })
+}
+
+/// An error envelope for failures of the ABI itself (bad handle, bad UTF-8).
+fn error(code: &str, message: &str, help: &str) -> String {
+    let body = format!(
+        "{{\"error\":{{\"code\":{},\"message\":{},\"path\":null,\"help\":{}}}}}",
+        quote(code),
+        quote(message),
+        quote(help)
+    );
+    body
+}
+
+fn quote(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() + 2);
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+    out
+}
+
+fn with_handle(handle: u32, f: impl FnOnce(&Evaluator) -> String) -> String {
+    let evaluator = HANDLES.with(|h| {
+        h.borrow()
+            .get((handle as usize).wrapping_sub(1))
+            .and_then(Option::clone)
+    });
+    match evaluator {
+        Some(e) => f(&e),
+        None => error(
+            "invalid_request",
+            &format!("handle {handle} is not a compiled definition"),
+            "use a handle returned by aspekt_compile that has not been dropped",
+        ),
+    }
+}
+
+/// The ABI version ([`ABI_VERSION`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_abi_version() -> u32 {
+    ABI_VERSION
+}
+
+/// Allocates `len` bytes for the host to write input into. Returns 0 when
+/// `len` is 0.
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_alloc(len: u32) -> u32 {
+    if len == 0 {
+        return 0;
+    }
+    let buf: Box<[u8]> = vec![0u8; len as usize].into_boxed_slice();
+    Box::into_raw(buf) as *mut u8 as usize as u32
+}
+
+/// Frees a buffer from [`aspekt_alloc`] or a result (its pointer and length).
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_free(ptr: u32, len: u32) {
+    if ptr == 0 || len == 0 {
+        return;
+    }
+    // SAFETY: every buffer this module hands out is a `Box<[u8]>` of exactly
+    // `len` bytes leaked with `Box::into_raw`; the host returns it once.
+    unsafe {
+        drop(Box::from_raw(std::ptr::slice_from_raw_parts_mut(
+            ptr as usize as *mut u8,
+            len as usize,
+        )));
+    }
+}
+
+/// Compiles a definition from a JSON compile request
+/// (`{"definition": "...", "name": "x.toml", "files": {...}}` or
+/// `{"library": "who5"}`). Returns `{"handle": N, "definition": {...}}` or
+/// the error envelope.
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_compile(ptr: u32, len: u32) -> u64 {
+    // SAFETY: see `take`; the host passes a buffer it filled.
+    let input = match unsafe { take(ptr, len) } {
+        Ok(s) => s,
+        Err(e) => return give(e),
+    };
+    give(match aspekt::api::compile_json(&input) {
+        Ok((evaluator, info)) => {
+            let handle = HANDLES.with(|h| {
+                let mut h = h.borrow_mut();
+                // Reuse a dropped slot, so compiling and dropping in a loop
+                // does not grow the table.
+                match h.iter().position(Option::is_none) {
+                    Some(i) => {
+                        if let Some(slot) = h.get_mut(i) {
+                            *slot = Some(evaluator);
+                        }
+                        i + 1
+                    }
+                    None => {
+                        h.push(Some(evaluator));
+                        h.len()
+                    }
+                }
+            });
+            format!("{{\"handle\":{handle},\"definition\":{info}}}")
+        }
+        Err(envelope) => envelope,
+    })
+}
+
+/// Evaluates a JSON request with a compiled definition: the report, or the
+/// error envelope.
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_evaluate(handle: u32, ptr: u32, len: u32) -> u64 {
+    // SAFETY: see `take`.
+    let input = match unsafe { take(ptr, len) } {
+        Ok(s) => s,
+        Err(e) => return give(e),
+    };
+    give(with_handle(handle, |e| {
+        aspekt::api::evaluate_json(e, &input)
+    }))
+}
+
+/// The disclosure analysis of a compiled definition.
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_disclosure(handle: u32) -> u64 {
+    give(with_handle(handle, aspekt::api::disclosure_json))
+}
+
+/// The built-in instrument library with its metadata.
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_library() -> u64 {
+    give(aspekt::api::library_json())
+}
+
+/// Drops a compiled definition. Unknown handles are ignored.
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_drop(handle: u32) {
+    HANDLES.with(|h| {
+        if let Some(slot) = h.borrow_mut().get_mut((handle as usize).wrapping_sub(1)) {
+            *slot = None;
+        }
+    });
+}

@@ -1,0 +1,200 @@
+//! The JSON surface for hosts that speak JSON (the WebAssembly module, and
+//! any host that prefers strings to types): JSON in, JSON out, with the same
+//! request, report and error shapes as the CLI. Every function returns either
+//! its result or the error envelope `{"error": {...}}`, never panics, and
+//! never returns anything derived from answers but a report.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::compile::{Options, compile_with};
+use crate::diagnostic::Diagnostic;
+use crate::error::{ErrorCode, ErrorEnvelope, RequestError};
+use crate::evaluator::Evaluator;
+use crate::model::Mode;
+use crate::span::Source;
+
+/// What to compile: a definition's text, or a library instrument.
+#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(title = "aspekt compile request")]
+pub struct CompileRequest {
+    /// The definition's text (TOML, or Rhai when `name` ends in `.rhai`).
+    #[serde(default)]
+    pub definition: Option<String>,
+    /// The definition's name for diagnostics, e.g. `who5/definition.toml`.
+    #[serde(default)]
+    pub name: Option<String>,
+    /// Instead of `definition`: the id of a built-in library instrument.
+    #[serde(default)]
+    pub library: Option<String>,
+    /// Rule files the definition names, by file name.
+    #[serde(default)]
+    pub files: BTreeMap<String, String>,
+}
+
+/// What a host learns about a compiled definition.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+#[schemars(title = "aspekt compiled definition")]
+pub struct CompileInfo {
+    /// Questionnaire id.
+    pub id: String,
+    /// Definition version.
+    pub version: String,
+    /// `sha256:` digest of the canonical form.
+    pub digest: String,
+    /// Declared locales; the first is the default.
+    pub locales: Vec<String>,
+    /// Audiences results can be released to.
+    pub audiences: Vec<String>,
+    /// The privacy-notice version consent is required for.
+    pub privacy_notice: Option<String>,
+    /// Questionnaire or interview.
+    pub mode: Mode,
+    /// Warnings found while compiling.
+    pub warnings: Vec<Diagnostic>,
+}
+
+impl CompileInfo {
+    /// The information about an evaluator.
+    pub fn of(e: &Evaluator) -> Self {
+        CompileInfo {
+            id: e.id().to_string(),
+            version: e.version().to_string(),
+            digest: e.digest().to_string(),
+            locales: e.locales().to_vec(),
+            audiences: e.audiences().to_vec(),
+            privacy_notice: e.privacy_notice().map(str::to_string),
+            mode: e.mode(),
+            warnings: e.warnings().to_vec(),
+        }
+    }
+}
+
+fn envelope(e: &RequestError) -> String {
+    ErrorEnvelope::from(e).to_json()
+}
+
+/// Compiles from a JSON [`CompileRequest`]. On success, the evaluator and
+/// its [`CompileInfo`] as JSON; on failure, the error envelope.
+pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
+    let request: CompileRequest = {
+        let mut de = serde_json::Deserializer::from_str(input);
+        match serde_path_to_error::deserialize(&mut de) {
+            Ok(r) => r,
+            Err(e) => {
+                let path = e.path().to_string();
+                return Err(envelope(&RequestError::from_json(e.inner(), path)));
+            }
+        }
+    };
+    let (source, options) = match (request.definition, request.library) {
+        (Some(text), None) => {
+            let name = request
+                .name
+                .unwrap_or_else(|| "definition.toml".to_string());
+            let options = Options {
+                files: request.files,
+                ..Options::default()
+            };
+            (Source::new(name, text), options)
+        }
+        (None, Some(id)) => match crate::library::get(&id) {
+            Some(entry) => (entry.source(), entry.options()),
+            None => {
+                let known: Vec<&str> = crate::library::entries().map(|e| e.id).collect();
+                return Err(envelope(&RequestError::new(
+                    ErrorCode::UnknownDefinition,
+                    Some("library".to_string()),
+                    format!("the library has no instrument `{id}`"),
+                    format!("use one of {}", crate::compile::quote_list(&known)),
+                )));
+            }
+        },
+        _ => {
+            return Err(envelope(&RequestError::new(
+                ErrorCode::InvalidRequest,
+                None,
+                "give exactly one of `definition` (its text) or `library` (an instrument id)",
+                "e.g. {\"library\": \"who5\"} or {\"definition\": \"[questionnaire]\\n…\", \"name\": \"x.toml\"}",
+            )));
+        }
+    };
+    match compile_with(&source, &options) {
+        Ok(e) => {
+            let info = serde_json::to_string(&CompileInfo::of(&e)).unwrap_or_default();
+            Ok((e, info))
+        }
+        Err(e) => Err(ErrorEnvelope::from(&e).to_json()),
+    }
+}
+
+/// Evaluates a JSON request: the report's JSON, or the error envelope.
+pub fn evaluate_json(evaluator: &Evaluator, request: &str) -> String {
+    match evaluator.evaluate_json(request) {
+        Ok(report) => report,
+        Err(e) => envelope(&e),
+    }
+}
+
+/// The disclosure analysis as JSON.
+pub fn disclosure_json(evaluator: &Evaluator) -> String {
+    serde_json::to_string(evaluator.disclosure()).unwrap_or_default()
+}
+
+/// One instrument of the built-in library, for listings.
+#[derive(Clone, Debug, Serialize, JsonSchema)]
+pub struct LibraryEntry {
+    /// Instrument id.
+    pub id: String,
+    /// Definition version.
+    pub version: String,
+    /// Title in the default locale.
+    pub title: String,
+    /// Declared locales.
+    pub locales: Vec<String>,
+    /// Number of items.
+    pub items: usize,
+    /// Typical minutes to answer.
+    pub minutes: Option<u32>,
+    /// Licence or terms of use.
+    pub licence: String,
+    /// Whether the terms allow commercial use, if known.
+    pub commercial_use: Option<bool>,
+    /// Questionnaire or interview.
+    pub mode: Mode,
+}
+
+/// The built-in library with its metadata. Instruments that fail to compile
+/// (a bug in the library) are left out.
+pub fn library() -> Vec<LibraryEntry> {
+    crate::library::entries()
+        .filter_map(|entry| entry.compile().ok())
+        .map(|e| {
+            let q = &e.definition().questionnaire;
+            LibraryEntry {
+                id: e.id().to_string(),
+                version: e.version().to_string(),
+                title: e
+                    .locales()
+                    .first()
+                    .and_then(|l| q.title.get(l))
+                    .cloned()
+                    .unwrap_or_default(),
+                locales: e.locales().to_vec(),
+                items: e.definition().items.len(),
+                minutes: q.minutes.as_ref().map(|m| *m.value()),
+                licence: q.source.licence.value().clone(),
+                commercial_use: q.source.commercial_use,
+                mode: e.mode(),
+            }
+        })
+        .collect()
+}
+
+/// [`library`] as JSON.
+pub fn library_json() -> String {
+    serde_json::to_string(&library()).unwrap_or_default()
+}
