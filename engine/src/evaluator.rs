@@ -138,6 +138,10 @@ impl Evaluator {
         Self { inner }
     }
 
+    pub(crate) fn compiled(&self) -> &Compiled {
+        &self.inner
+    }
+
     /// The questionnaire id.
     pub fn id(&self) -> &str {
         &self.inner.id

@@ -28,6 +28,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod batch;
 mod check_rules;
 mod compile;
 mod diagnostic;
