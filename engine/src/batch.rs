@@ -179,7 +179,7 @@ impl Evaluator {
             .results
             .iter()
             .enumerate()
-            .filter(|(_, r)| r.audiences.iter().any(|a| *a == options.audience))
+            .filter(|(_, r)| r.audiences.contains(&options.audience))
             .map(|(i, _)| i)
             .collect();
         let job = Job {
