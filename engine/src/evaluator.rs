@@ -183,6 +183,17 @@ impl Evaluator {
         &self.inner.disclosure
     }
 
+    /// Every result with its outcome ids in index order (bands, rule
+    /// outcomes, or `none`/`listed` for selections): what a band index in a
+    /// report or batch means.
+    pub fn result_outcomes(&self) -> Vec<(String, Vec<String>)> {
+        self.inner
+            .results
+            .iter()
+            .map(|r| (r.id.clone(), r.bands.iter().map(|b| b.id.clone()).collect()))
+            .collect()
+    }
+
     /// Warnings found while compiling.
     pub fn warnings(&self) -> &[Diagnostic] {
         &self.inner.warnings

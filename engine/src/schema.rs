@@ -18,15 +18,27 @@ pub enum SchemaKind {
     Report,
     /// The error envelope.
     Error,
+    /// The form: what to present (topics, items, options).
+    Form,
+    /// The transparency statement: who sees which result.
+    Transparency,
+    /// The disclosure analysis.
+    Disclosure,
+    /// A compile request for JSON hosts (the WebAssembly module).
+    Compile,
 }
 
 impl SchemaKind {
     /// Every kind, in a fixed order.
-    pub const ALL: [SchemaKind; 4] = [
+    pub const ALL: [SchemaKind; 8] = [
         SchemaKind::Definition,
         SchemaKind::Request,
         SchemaKind::Report,
         SchemaKind::Error,
+        SchemaKind::Form,
+        SchemaKind::Transparency,
+        SchemaKind::Disclosure,
+        SchemaKind::Compile,
     ];
 
     /// The kind's name: `definition`, `request`, `report` or `error`.
@@ -36,6 +48,10 @@ impl SchemaKind {
             SchemaKind::Request => "request",
             SchemaKind::Report => "report",
             SchemaKind::Error => "error",
+            SchemaKind::Form => "form",
+            SchemaKind::Transparency => "transparency",
+            SchemaKind::Disclosure => "disclosure",
+            SchemaKind::Compile => "compile",
         }
     }
 
@@ -59,5 +75,9 @@ pub fn json_schema(kind: SchemaKind) -> String {
         SchemaKind::Request => pretty::<Request>(),
         SchemaKind::Report => pretty::<Report>(),
         SchemaKind::Error => pretty::<ErrorEnvelope>(),
+        SchemaKind::Form => pretty::<crate::Form>(),
+        SchemaKind::Transparency => pretty::<crate::Transparency>(),
+        SchemaKind::Disclosure => pretty::<crate::Disclosure>(),
+        SchemaKind::Compile => pretty::<crate::api::CompileRequest>(),
     }
 }

@@ -1,6 +1,8 @@
 //! The batch path must agree with `evaluate`, row for row, serial or parallel,
 //! and report bad rows by number without failing the batch.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
 use aspekt::batch::{BatchOptions, MISSING, status};
 use aspekt::{Answers, ErrorCode, Request, Status};
 

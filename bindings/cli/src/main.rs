@@ -10,6 +10,8 @@ use std::process::ExitCode;
 use aspekt::{Evaluator, Request, SchemaKind, Severity, Source};
 use clap::{Parser, Subcommand, ValueEnum};
 
+mod take;
+
 #[derive(Parser)]
 #[command(
     name = "aspekt",
@@ -70,7 +72,7 @@ enum Command {
     /// Print a JSON Schema.
     Schema {
         /// definition, request, report or error.
-        #[arg(value_parser = ["definition", "request", "report", "error"])]
+        #[arg(value_parser = ["definition", "request", "report", "error", "form", "transparency", "disclosure", "compile"])]
         kind: String,
     },
     /// List the built-in instrument library.
@@ -78,6 +80,48 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+    },
+    /// Answer questionnaires and read your own report (default: a
+    /// counselling profile over the built-in library).
+    ///
+    /// In a terminal: shows the privacy notice and who sees which result,
+    /// asks for consent, then asks topic by topic (s skips a topic, q quits
+    /// without evaluating anything). With --answers, or when standard input
+    /// is not a terminal, reads one JSON object instead:
+    /// {"consent": {"notice": "2026-11"}, "locale": "de", "instruments":
+    /// {"who5": {"answers": {"q1": 3, …}, "declined": []}}}.
+    Take {
+        /// Definition files or library ids (default: who5 brs gse).
+        definitions: Vec<String>,
+        /// Locale (default: the first definition's default locale).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Answers as JSON (file, or - for standard input) instead of asking.
+        #[arg(long)]
+        answers: Option<String>,
+        /// Output format of the reports.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the transparency statement: who sees the answers (nobody) and
+    /// who sees which result, before anyone answers.
+    Transparency {
+        /// A definition file, or the id of a built-in library instrument.
+        definition: String,
+        /// Locale (default: the definition's default locale).
+        #[arg(long)]
+        locale: Option<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+    },
+    /// Print the form as JSON: texts, topics, items and options in order.
+    Form {
+        /// A definition file, or the id of a built-in library instrument.
+        definition: String,
+        /// Locale (default: the definition's default locale).
+        #[arg(long)]
+        locale: Option<String>,
     },
 }
 
@@ -102,6 +146,18 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::List { format } => list(format),
+        Command::Take {
+            definitions,
+            locale,
+            answers,
+            format,
+        } => take(&definitions, locale, answers, format),
+        Command::Transparency {
+            definition,
+            locale,
+            format,
+        } => transparency(&definition, locale.as_deref(), format),
+        Command::Form { definition, locale } => form(&definition, locale.as_deref()),
     };
     match result {
         Ok(true) => ExitCode::SUCCESS,
@@ -499,4 +555,181 @@ fn list(format: Format) -> Result<bool, String> {
         }
     }
     Ok(true)
+}
+
+/// Loads a definition for a command that does not evaluate: a definition
+/// that does not compile is a failure (exit 1), a missing one a usage error.
+fn load_or_report(definition: &str) -> Result<Result<Evaluator, ()>, String> {
+    match load(definition) {
+        Ok((e, _)) => Ok(Ok(e)),
+        Err(Loaded::Invalid(rendered)) => {
+            eprint!("{rendered}");
+            Ok(Err(()))
+        }
+        Err(Loaded::Missing(message)) => Err(message),
+    }
+}
+
+/// Prints a request error: the JSON envelope on stdout, or the message on stderr.
+fn print_error(e: &aspekt::RequestError, format: Format) {
+    match format {
+        Format::Json => println!("{}", aspekt::ErrorEnvelope::from(e).to_json()),
+        Format::Text => eprintln!("{e}"),
+    }
+}
+
+fn transparency(definition: &str, locale: Option<&str>, format: Format) -> Result<bool, String> {
+    let Ok(evaluator) = load_or_report(definition)? else {
+        return Ok(false);
+    };
+    match evaluator.transparency(locale) {
+        Ok(t) => {
+            let out = match format {
+                Format::Text => t.text,
+                Format::Json => {
+                    format!("{}\n", serde_json::to_string_pretty(&t).unwrap_or_default())
+                }
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            Ok(true)
+        }
+        Err(e) => {
+            print_error(&e, format);
+            Ok(false)
+        }
+    }
+}
+
+fn form(definition: &str, locale: Option<&str>) -> Result<bool, String> {
+    let Ok(evaluator) = load_or_report(definition)? else {
+        return Ok(false);
+    };
+    match evaluator.form(locale) {
+        Ok(f) => {
+            println!("{}", serde_json::to_string_pretty(&f).unwrap_or_default());
+            Ok(true)
+        }
+        Err(e) => {
+            print_error(&e, Format::Json);
+            Ok(false)
+        }
+    }
+}
+
+fn take(
+    definitions: &[String],
+    locale: Option<String>,
+    answers: Option<String>,
+    format: Format,
+) -> Result<bool, String> {
+    let names: Vec<String> = if definitions.is_empty() {
+        take::DEFAULT_PROFILE
+            .iter()
+            .map(|s| s.to_string())
+            .collect()
+    } else {
+        definitions.to_vec()
+    };
+    let mut evaluators = Vec::new();
+    for name in &names {
+        let Ok(e) = load_or_report(name)? else {
+            return Ok(false);
+        };
+        evaluators.push(e);
+    }
+    let interactive = answers.is_none() && std::io::stdin().is_terminal();
+    if !interactive {
+        return take_piped(
+            &evaluators,
+            locale,
+            answers.as_deref().unwrap_or("-"),
+            format,
+        );
+    }
+    let locale = locale
+        .or_else(|| {
+            evaluators
+                .first()
+                .and_then(|e| e.locales().first().cloned())
+        })
+        .unwrap_or_default();
+    let mut instruments = Vec::new();
+    for e in evaluators {
+        match take::Instrument::new(e, &locale) {
+            Ok(i) => instruments.push(i),
+            Err(e) => {
+                print_error(&e, format);
+                return Ok(false);
+            }
+        }
+    }
+    let stdin = std::io::stdin();
+    let mut input = stdin.lock();
+    let stdout = std::io::stdout();
+    let mut out = stdout.lock();
+    let ending = take::dialog(&mut input, &mut out, &instruments, &locale)
+        .map_err(|e| format!("error: {e}"))?;
+    let take::Ending::Done(given) = ending else {
+        // Refused or quit: nothing was evaluated.
+        return Ok(true);
+    };
+    match take::evaluate(&instruments, given, &locale) {
+        Ok(reports) => {
+            let text = match format {
+                Format::Text => format!(
+                    "\n{}\n{}{}",
+                    take::results_heading(&locale),
+                    take::reports_text(instruments.iter().map(|i| &i.evaluator), &reports),
+                    take::closing(&instruments, &locale)
+                ),
+                Format::Json => {
+                    take::reports_json(instruments.iter().map(|i| &i.evaluator), &reports)
+                }
+            };
+            let _ = out.write_all(text.as_bytes());
+            Ok(true)
+        }
+        Err(e) => {
+            print_error(&e, format);
+            Ok(false)
+        }
+    }
+}
+
+/// `take` without a dialog: the answers come as one JSON object.
+fn take_piped(
+    evaluators: &[Evaluator],
+    locale: Option<String>,
+    answers: &str,
+    format: Format,
+) -> Result<bool, String> {
+    let mut json = String::new();
+    let read = if answers == "-" {
+        std::io::stdin().read_to_string(&mut json)
+    } else {
+        std::fs::File::open(answers).and_then(|mut f| f.read_to_string(&mut json))
+    };
+    read.map_err(|e| format!("error: cannot read answers {answers}: {e}"))?;
+    let parsed = take::Piped::parse(&json);
+    // The text held answers: overwrite it before it is freed.
+    let mut bytes = json.into_bytes();
+    bytes.iter_mut().for_each(|b| *b = 0);
+    std::hint::black_box(&bytes);
+    let reports = parsed
+        .and_then(|p| p.requests(evaluators, locale))
+        .and_then(|requests| take::evaluate_piped(evaluators, &requests));
+    match reports {
+        Ok(reports) => {
+            let out = match format {
+                Format::Text => take::reports_text(evaluators, &reports),
+                Format::Json => take::reports_json(evaluators, &reports),
+            };
+            let _ = std::io::stdout().write_all(out.as_bytes());
+            Ok(true)
+        }
+        Err(e) => {
+            print_error(&e, format);
+            Ok(false)
+        }
+    }
 }
