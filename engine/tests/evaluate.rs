@@ -1516,3 +1516,50 @@ explanation = { en = "At least one yes." }
         "a result whose band reveals every answer compiled"
     );
 }
+
+// ------------------------------------------------------- interview mode
+
+/// A selection lists the items rated at least `min_code` by their text,
+/// highest rating first, ties in item order, at most `top` (competences:
+/// min_code 2, top 5). Nothing below `min_code` ever appears.
+#[test]
+fn selections_list_fields_highest_first_ties_in_order_at_most_top() {
+    let e = lib("competences");
+    let mut answers = Answers::new();
+    // q1..q7: 3, 2, 3, 1, 2, 3, 2 → listed: q1, q3, q6 (3s), then q2, q5 (2s);
+    // q7 (2) is cut by top = 5; q4 (1) is below min_code.
+    for (item, code) in [
+        ("q1", 3),
+        ("q2", 2),
+        ("q3", 3),
+        ("q4", 1),
+        ("q5", 2),
+        ("q6", 3),
+        ("q7", 2),
+    ] {
+        answers.insert(item, code);
+    }
+    let request = Request::new(answers)
+        .with_consent("2026-11")
+        .with_locale("en");
+    let report = e.evaluate(&request).unwrap();
+    let formal = &report.results[0];
+    let text = |id: &str| {
+        let item = e
+            .definition()
+            .items
+            .iter()
+            .find(|i| i.id.as_str() == id)
+            .unwrap();
+        item.text.value()["en"].clone()
+    };
+    let want: Vec<String> = ["q1", "q3", "q6", "q2", "q5"]
+        .iter()
+        .map(|i| text(i))
+        .collect();
+    assert_eq!(formal.label, want.join("; "));
+    assert_eq!(formal.band.as_ref().unwrap().id, "listed");
+    assert!(!formal.label.contains(&text("q4")) && !formal.label.contains(&text("q7")));
+    // The other topic: nothing rated, so nothing listed.
+    assert_eq!(report.results[1].band.as_ref().unwrap().id, "none");
+}

@@ -7,6 +7,8 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+mod batch;
+
 use aspekt::{Evaluator, Request, SchemaKind, Severity, Source};
 use clap::{Parser, Subcommand, ValueEnum};
 
@@ -74,6 +76,30 @@ enum Command {
         /// definition, request, report or error.
         #[arg(value_parser = ["definition", "request", "report", "error", "form", "transparency", "disclosure", "compile"])]
         kind: String,
+    },
+    /// Score a file of response sets (CSV, JSON Lines or Parquet) into a file
+    /// of statuses and bands, for research on data collected with consent.
+    Batch {
+        /// A definition file, or the id of a built-in library instrument.
+        definition: String,
+        /// Input: .csv, .jsonl or .parquet, one row per respondent.
+        #[arg(long)]
+        input: PathBuf,
+        /// Output: .csv, .jsonl or .parquet.
+        #[arg(long)]
+        output: PathBuf,
+        /// The privacy-notice version the respondents consented to.
+        #[arg(long)]
+        consent: Option<String>,
+        /// Whose results to compute.
+        #[arg(long, default_value = "participant")]
+        audience: String,
+        /// A row that cannot be evaluated: stop (`fail`) or write it with status `error` (`skip`).
+        #[arg(long, value_enum, default_value_t = batch::OnError::Fail)]
+        on_error: batch::OnError,
+        /// Worker threads (0 = one per core).
+        #[arg(long, default_value_t = 0)]
+        threads: usize,
     },
     /// List the built-in instrument library.
     List {
@@ -146,6 +172,32 @@ fn main() -> ExitCode {
             Ok(true)
         }
         Command::List { format } => list(format),
+        Command::Batch {
+            definition,
+            input,
+            output,
+            consent,
+            audience,
+            on_error,
+            threads,
+        } => match load(&definition) {
+            Ok((evaluator, _)) => batch::run(
+                &evaluator,
+                &batch::Args {
+                    input,
+                    output,
+                    consent,
+                    audience,
+                    on_error,
+                    threads,
+                },
+            ),
+            Err(Loaded::Invalid(rendered)) => {
+                eprint!("{rendered}");
+                Ok(false)
+            }
+            Err(Loaded::Missing(message)) => Err(message),
+        },
         Command::Take {
             definitions,
             locale,
