@@ -66,6 +66,27 @@ fn main() {
         out.push_str("]),\n");
     }
     out.push_str("];\n");
+    // The counselling profile: the first fenced block of PROFILE.md, one id
+    // per line.
+    let profile_md = root.join("PROFILE.md");
+    println!("cargo::rerun-if-changed={}", profile_md.display());
+    let text = std::fs::read_to_string(&profile_md).unwrap_or_default();
+    let ids: Vec<&str> = text
+        .split("```")
+        .nth(1)
+        .map(|block| {
+            block
+                .lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .collect()
+        })
+        .unwrap_or_default();
+    out.push_str("/// The counselling profile (definitions/PROFILE.md).\npub(crate) static PROFILE: &[&str] = &[");
+    for id in ids {
+        let _ = write!(out, "{id:?}, ");
+    }
+    out.push_str("];\n");
     let dest =
         Path::new(&std::env::var("OUT_DIR").unwrap_or_else(|_| ".".into())).join("library.rs");
     if let Err(e) = std::fs::write(&dest, out) {

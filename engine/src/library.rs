@@ -18,6 +18,15 @@ include!(concat!(env!("OUT_DIR"), "/library.rs"));
 
 #[cfg(not(feature = "library"))]
 static ENTRIES: &[RawEntry] = &[];
+#[cfg(not(feature = "library"))]
+static PROFILE: &[&str] = &[];
+
+/// The counselling profile: the library instruments a counselling session
+/// goes through by default, in order (`definitions/PROFILE.md`). Each is its
+/// own voluntary part.
+pub fn profile() -> &'static [&'static str] {
+    PROFILE
+}
 
 /// One instrument of the built-in library.
 #[derive(Clone, Copy, Debug)]

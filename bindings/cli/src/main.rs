@@ -675,7 +675,7 @@ fn take(
     format: Format,
 ) -> Result<bool, String> {
     let names: Vec<String> = if definitions.is_empty() {
-        take::DEFAULT_PROFILE
+        take::default_profile()
             .iter()
             .map(|s| s.to_string())
             .collect()

@@ -17,7 +17,9 @@ use serde::Deserialize;
 
 /// The counselling profile `aspekt take` runs when no definition is named:
 /// built-in library instruments, each its own group of topics, in this order.
-pub(crate) const DEFAULT_PROFILE: &[&str] = &["who5", "brs", "gse"];
+pub(crate) fn default_profile() -> &'static [&'static str] {
+    aspekt::library::profile()
+}
 
 /// One instrument of the flow, prepared in the chosen locale.
 pub(crate) struct Instrument {
