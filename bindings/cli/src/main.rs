@@ -551,60 +551,54 @@ fn test(paths: &[PathBuf], format: Format) -> Result<bool, String> {
 }
 
 fn list(format: Format) -> Result<bool, String> {
-    let mut rows = Vec::new();
-    for entry in aspekt::library::entries() {
-        let e = entry.compile().map_err(|e| e.render(color()))?;
-        let q = &e.definition().questionnaire;
-        let title = q
-            .title
-            .value()
-            .get(e.locales().first().map_or("", String::as_str))
-            .cloned()
-            .unwrap_or_default();
-        rows.push(serde_json::json!({
-            "id": e.id(),
-            "version": e.version(),
-            "title": title,
-            "items": e.definition().items.len(),
-            "minutes": q.minutes.as_ref().map(|m| *m.value()),
-            "licence": q.source.licence.value(),
-            "commercial_use": q.source.commercial_use,
-            "locales": e.locales(),
-        }));
-    }
-    match format {
-        Format::Json => println!(
+    let rows = aspekt::api::library();
+    if format == Format::Json {
+        println!(
             "{}",
             serde_json::to_string_pretty(&rows).unwrap_or_default()
-        ),
-        Format::Text => {
-            println!(
-                "{:<10} {:<8} {:>5} {:>4}  {:<22} {:<10} title",
-                "id", "version", "items", "min", "licence", "commercial"
-            );
-            for r in &rows {
-                let s = |k: &str| {
-                    r.get(k)
-                        .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_string))
-                        .unwrap_or_default()
-                };
-                let commercial = match r.get("commercial_use").and_then(|v| v.as_bool()) {
-                    Some(true) => "yes",
-                    Some(false) => "no",
-                    None => "unknown",
-                };
-                println!(
-                    "{:<10} {:<8} {:>5} {:>4}  {:<22} {:<10} {}",
-                    s("id"),
-                    s("version"),
-                    s("items"),
-                    s("minutes").replace("null", "–"),
-                    s("licence"),
-                    commercial,
-                    s("title")
-                );
-            }
+        );
+        return Ok(true);
+    }
+    let commercial = |c: Option<bool>| match c {
+        Some(true) => "yes",
+        Some(false) => "no",
+        None => "unclear",
+    };
+    let mode = |m: aspekt::model::Mode| match m {
+        aspekt::model::Mode::Questionnaire => "questionnaire",
+        aspekt::model::Mode::Interview => "interview",
+    };
+    // Licences can be long; the table shows their first words.
+    let licence = |l: &str| -> String {
+        let short: String = l.chars().take(28).collect();
+        if short.len() < l.len() {
+            format!("{short}…")
+        } else {
+            short
         }
+    };
+    let id_w = rows.iter().map(|r| r.id.len()).max().unwrap_or(2).max(2);
+    let lic_w = rows
+        .iter()
+        .map(|r| licence(&r.licence).chars().count())
+        .max()
+        .unwrap_or(7)
+        .max(7);
+    println!(
+        "{:<id_w$}  {:>5}  {:>4}  {:<13}  {:<lic_w$}  {:<10}  title",
+        "id", "items", "min", "mode", "licence", "commercial"
+    );
+    for r in &rows {
+        println!(
+            "{:<id_w$}  {:>5}  {:>4}  {:<13}  {:<lic_w$}  {:<10}  {}",
+            r.id,
+            r.items,
+            r.minutes.map_or_else(|| "–".to_string(), |m| m.to_string()),
+            mode(r.mode),
+            licence(&r.licence),
+            commercial(r.commercial_use),
+            r.title
+        );
     }
     Ok(true)
 }
