@@ -155,7 +155,7 @@ impl Checker<'_, '_> {
                     Code::RuleSyntax,
                     format!("the rule of {name} does not compile: {}", e.0),
                     &format!(
-                        "a rule reads only `{input}`, the prelude (sum, mean, count_answered, prorate, reverse, clamp, rank, top, insufficient) and its own variables; modules, eval and undeclared variables are not available"
+                        "a rule reads only `{input}`, the prelude (sum, mean, count_answered, prorate, reverse, clamp, rank, top, insufficient) and its own variables and functions; modules, eval, closures and undeclared variables are not available"
                     ),
                 );
                 None

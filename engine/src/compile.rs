@@ -603,18 +603,25 @@ impl Checker<'_, '_> {
                 }
             };
             let weight = match &it.weight {
-                Some(w) if !(w.value().is_finite() && *w.value() > 0.0) => {
-                    self.sink
-                        .error(
-                            Code::InvalidNumber,
-                            Some(w.span()),
-                            format!("item `{}` has weight {}", it.id.value(), w.value()),
-                        )
-                        .help("a weight must be a finite number greater than 0");
-                    1.0
+                Some(w) => {
+                    let milli = *w.value() * 1000.0;
+                    let exact = milli.round();
+                    if !(w.value().is_finite() && *w.value() > 0.0 && *w.value() <= 1000.0)
+                        || (milli - exact).abs() > 1e-6
+                    {
+                        self.sink
+                            .error(
+                                Code::InvalidNumber,
+                                Some(w.span()),
+                                format!("item `{}` has weight {}", it.id.value(), w.value()),
+                            )
+                            .help("a weight is a number greater than 0 and at most 1000, with at most three decimals (so that sums stay exact)");
+                        1000
+                    } else {
+                        exact as i64
+                    }
                 }
-                Some(w) => *w.value(),
-                None => 1.0,
+                None => 1000,
             };
             if let Some(u) = topic.and_then(|t| topic_used.get_mut(t)) {
                 *u = true;
@@ -879,7 +886,7 @@ impl Checker<'_, '_> {
             let joint = if leak.context.is_empty() {
                 ""
             } else {
-                "; the results are seen together, so coarsen them jointly or release them to different audiences"
+                "; these results share items and are seen together (the participant sees every result), so coarsen them jointly"
             };
             self.sink
                 .error(
@@ -1543,7 +1550,8 @@ struct ItemInfo {
     topic: usize,
     scale: Option<usize>,
     reverse: bool,
-    weight: f64,
+    /// In thousandths.
+    weight: i64,
 }
 
 struct ExampleContext<'a> {
@@ -1562,7 +1570,7 @@ impl Default for ScorePlan {
             aggregate: Aggregate::Sum,
             min_answered: 1,
             prorate: false,
-            weight_total: 0.0,
+            weight_total: 0,
             multiply: 1.0,
             add: 0.0,
             round: None,

@@ -531,9 +531,11 @@ impl<'a> Layout<'a> {
             } else if let Some(c) = choice
                 && let Some([a, w, sum]) = state.get_mut(at..at + 3)
             {
+                // Exact integers (thousandths), stored as their bits: the
+                // order of addition cannot change the result.
                 *a += 1;
-                *w = (f64::from_bits(*w) + t.weight).to_bits();
-                *sum = (f64::from_bits(*sum) + t.contribution(c)).to_bits();
+                *w = (*w as i64).wrapping_add(t.weight) as u64;
+                *sum = (*sum as i64).wrapping_add(t.contribution(c)) as u64;
             }
         }
     }
@@ -563,7 +565,7 @@ impl<'a> Layout<'a> {
                 .unwrap_or(ScoreValue::Insufficient);
         }
         let (a, w, sum) = match state.get(at..at + 3) {
-            Some([a, w, s]) => (*a as usize, f64::from_bits(*w), f64::from_bits(*s)),
+            Some([a, w, s]) => (*a as usize, *w as i64, *s as i64),
             _ => return ScoreValue::Insufficient,
         };
         if a < p.min_answered || a == 0 {
@@ -621,52 +623,95 @@ impl<'a> Layout<'a> {
         Some(())
     }
 
-    /// An upper bound on the number of states after any step: the product,
-    /// over scores started and not yet cleared, of the states each can have
-    /// on its own, times the outcomes of results already determined.
-    fn bound(&self, steps: &[Step]) -> f64 {
-        let own: Vec<f64> = self
-            .scores
-            .iter()
-            .map(|s| {
-                self.input.scores.get(*s).map_or(1.0, |p| {
-                    if p.rule.is_some() {
-                        p.terms.iter().map(|t| (t.codes.len() + 1) as f64).product()
-                    } else {
-                        let n = p.terms.len() as f64;
-                        let spread: f64 = p
-                            .terms
-                            .iter()
-                            .map(|t| {
-                                (t.contribution(t.codes.last().copied().unwrap_or(0))
-                                    - t.contribution(t.codes.first().copied().unwrap_or(0)))
-                                .abs()
-                                    + 1.0
-                            })
-                            .sum();
-                        // answered × sums (weights multiply the distinct
-                        // weight totals, bounded by 2^n; keep it simple).
-                        (n + 1.0)
-                            * spread
-                            * if p.terms.iter().all(|t| t.weight == 1.0) {
-                                1.0
-                            } else {
-                                n + 1.0
-                            }
-                    }
-                })
+    /// An upper bound on the number of states after any step.
+    ///
+    /// Items are grouped into blocks by the set of component scores they
+    /// belong to. Every score's accumulator is the sum of its blocks'
+    /// accumulators, so the state is a function of the blocks' own
+    /// (answered, weight, sum) triples: the product over live blocks of the
+    /// triples each can reach bounds it, times the outcomes of results
+    /// already determined. Scores that share items (a subscale and its
+    /// total) are thereby not counted as independent.
+    fn bound(&self, steps: &[Step], order: &[usize]) -> f64 {
+        // Block of each item: the sorted positions of the scores it is in.
+        let mut blocks: BTreeMap<Vec<usize>, Vec<(usize, usize)>> = BTreeMap::new();
+        for (step, item) in order.iter().enumerate() {
+            let Some(st) = steps.get(step) else { continue };
+            let mut key: Vec<usize> = st.touch.iter().map(|(pos, _)| *pos).collect();
+            key.sort_unstable();
+            key.dedup();
+            let first = st.touch.first().copied();
+            if let Some((pos, ti)) = first {
+                blocks
+                    .entry(key)
+                    .or_default()
+                    .push((*item, pos * 1_000_000 + ti));
+            }
+        }
+        // Per block: the triples it can reach on its own.
+        let block_states = |members: &[(usize, usize)]| -> f64 {
+            fn gcd(a: i64, b: i64) -> i64 {
+                if b == 0 { a.abs() } else { gcd(b, a % b) }
+            }
+            let mut ruled = false;
+            let mut n = 0.0f64;
+            let mut range: i64 = 0;
+            let mut weight_sum: i64 = 0;
+            let mut g: i64 = 0;
+            let mut weights = BTreeSet::new();
+            for &(_, code) in members {
+                let (pos, ti) = (code / 1_000_000, code % 1_000_000);
+                let Some(p) = self.scores.get(pos).and_then(|s| self.input.scores.get(*s)) else {
+                    continue;
+                };
+                let Some(t) = p.terms.get(ti) else { continue };
+                ruled |= p.rule.is_some();
+                n += 1.0;
+                let lo = t.contribution(t.codes.first().copied().unwrap_or(0));
+                let hi = t.contribution(t.codes.last().copied().unwrap_or(0));
+                range = range.saturating_add((hi - lo).abs());
+                weight_sum = weight_sum.saturating_add(t.weight);
+                g = gcd(g, t.weight);
+                weights.insert(t.weight);
+            }
+            if ruled {
+                return members
+                    .iter()
+                    .map(|&(item, _)| (codes_of(self.input, item).len() + 1) as f64)
+                    .product();
+            }
+            // Contributions differ by multiples of the weights' gcd, so a
+            // block's sums take at most range / g + 1 values; its weight
+            // totals at most Σ weights / g + 1 (1 when all weights agree,
+            // since the total then follows from the count answered).
+            let g = g.max(1);
+            let sums = (range / g) as f64 + 1.0;
+            let totals = if weights.len() <= 1 {
+                1.0
+            } else {
+                (weight_sum / g) as f64 + 1.0
+            };
+            // The triple is also a function of the block's answers.
+            let answers: f64 = members
+                .iter()
+                .map(|&(item, _)| (codes_of(self.input, item).len() + 1) as f64)
+                .product();
+            ((n + 1.0) * sums * totals).min(answers)
+        };
+        let block_list: Vec<(Vec<usize>, f64, BTreeSet<usize>)> = blocks
+            .into_iter()
+            .map(|(key, members)| {
+                let states = block_states(&members);
+                let items = members.iter().map(|(i, _)| *i).collect();
+                (key, states, items)
             })
             .collect();
-        let mut started = vec![false; self.scores.len()];
+        let mut started: BTreeSet<usize> = BTreeSet::new();
         let mut cleared = vec![false; self.scores.len()];
         let mut settled = vec![false; self.component.len()];
         let mut worst: f64 = 1.0;
-        for step in steps {
-            for &(pos, _) in &step.touch {
-                if let Some(x) = started.get_mut(pos) {
-                    *x = true;
-                }
-            }
+        for (step, item) in steps.iter().zip(order) {
+            started.insert(*item);
             for &ci in &step.settle {
                 if let Some(x) = settled.get_mut(ci) {
                     *x = true;
@@ -677,11 +722,15 @@ impl<'a> Layout<'a> {
                     *x = true;
                 }
             }
-            let live: f64 = own
+            let live: f64 = block_list
                 .iter()
-                .zip(started.iter().zip(&cleared))
-                .filter(|(_, (st, cl))| **st && !**cl)
-                .map(|(o, _)| *o)
+                .filter(|(key, _, items)| {
+                    items.iter().any(|i| started.contains(i))
+                        && key
+                            .iter()
+                            .any(|pos| !cleared.get(*pos).copied().unwrap_or(true))
+                })
+                .map(|(_, states, _)| *states)
                 .product();
             let outcomes: f64 = self
                 .component
@@ -815,7 +864,7 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
         let mut sequence = order(input, &layout, &items, rep);
         sequence.push(rep);
         let steps = layout.steps(&sequence);
-        if layout.bound(&steps) > STATE_BUDGET as f64 * HOPELESS {
+        if layout.bound(&steps, &sequence) > STATE_BUDGET as f64 * HOPELESS {
             return None;
         }
         let Some((last, others)) = steps.split_last() else {
@@ -888,7 +937,7 @@ fn representatives(
                 ruled |= p.rule.is_some();
                 key.push((
                     s,
-                    t.weight.to_bits(),
+                    t.weight as u64,
                     t.reverse,
                     t.reverse_base,
                     t.codes.clone(),

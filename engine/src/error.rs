@@ -32,6 +32,10 @@ pub enum ErrorCode {
     UnknownAudience,
     /// Consent to the definition's privacy notice is missing or for another version.
     ConsentRequired,
+    /// Consent was withdrawn: the session holds nothing and evaluates nothing
+    /// more. (Unlike `consent_required`, showing the notice again does not
+    /// help; a new session is needed.)
+    ConsentWithdrawn,
     /// The definition does not compile.
     InvalidDefinition,
     /// No definition with that id or path.
@@ -55,6 +59,7 @@ impl ErrorCode {
             ErrorCode::UnknownLocale => "unknown_locale",
             ErrorCode::UnknownAudience => "unknown_audience",
             ErrorCode::ConsentRequired => "consent_required",
+            ErrorCode::ConsentWithdrawn => "consent_withdrawn",
             ErrorCode::InvalidDefinition => "invalid_definition",
             ErrorCode::UnknownDefinition => "unknown_definition",
             ErrorCode::RuleFailed => "rule_failed",

@@ -457,7 +457,13 @@ impl Evaluator {
                         None => Err(rule_failed(
                             &name,
                             &RuleFailure {
-                                message: format!("returned `{o}`, which is not a declared outcome"),
+                                // Not the string itself: a rule beyond the
+                                // compiler's enumeration could spell answers
+                                // into it, and errors get logged.
+                                message: format!(
+                                    "returned an outcome id ({} characters) that is not declared",
+                                    o.chars().count()
+                                ),
                                 limit: None,
                             },
                         )),

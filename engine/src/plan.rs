@@ -32,7 +32,10 @@ impl ScalePlan {
 pub(crate) struct TermPlan {
     /// Index of the item in the definition.
     pub(crate) item: usize,
-    pub(crate) weight: f64,
+    /// The weight in thousandths (weights have at most three decimals), so
+    /// that sums are exact integers whatever order they are added in: the
+    /// disclosure analysis adds in another order than evaluation does.
+    pub(crate) weight: i64,
     pub(crate) reverse: bool,
     /// `min + max` of the item's scale, for reverse keying.
     pub(crate) reverse_base: i64,
@@ -41,14 +44,14 @@ pub(crate) struct TermPlan {
 }
 
 impl TermPlan {
-    /// The keyed, weighted contribution of a code.
-    pub(crate) fn contribution(&self, code: i64) -> f64 {
+    /// The keyed, weighted contribution of a code, in thousandths.
+    pub(crate) fn contribution(&self, code: i64) -> i64 {
         let keyed = if self.reverse {
             self.reverse_base - code
         } else {
             code
         };
-        self.weight * keyed as f64
+        self.weight.saturating_mul(keyed)
     }
 }
 
@@ -60,7 +63,8 @@ pub(crate) struct ScorePlan {
     pub(crate) aggregate: Aggregate,
     pub(crate) min_answered: usize,
     pub(crate) prorate: bool,
-    pub(crate) weight_total: f64,
+    /// Σ weights of all items, in thousandths.
+    pub(crate) weight_total: i64,
     pub(crate) multiply: f64,
     pub(crate) add: f64,
     pub(crate) round: Option<u32>,
@@ -83,12 +87,16 @@ pub(crate) enum ScoreValue {
 
 impl ScorePlan {
     /// The final value from the accumulators over answered items.
-    pub(crate) fn finish(&self, answered: usize, weight_answered: f64, sum: f64) -> f64 {
+    ///
+    /// Accumulators are exact integers in thousandths; the only rounding
+    /// happens here, once, in the same way for evaluation and analysis.
+    pub(crate) fn finish(&self, answered: usize, weight_answered: i64, sum: i64) -> f64 {
         let all = answered == self.terms.len();
+        let (sum, w, total) = (sum as f64, weight_answered as f64, self.weight_total as f64);
         let base = match self.aggregate {
-            Aggregate::Sum if all || !self.prorate => sum,
-            Aggregate::Sum => sum / weight_answered * self.weight_total,
-            Aggregate::Mean => sum / weight_answered,
+            Aggregate::Sum if all || !self.prorate => sum / 1000.0,
+            Aggregate::Sum => sum / w * (total / 1000.0),
+            Aggregate::Mean => sum / w,
         };
         self.transform(base)
     }
@@ -152,8 +160,8 @@ impl ScorePlan {
     /// The declarative aggregate.
     pub(crate) fn aggregate(&self, values: &[Option<i64>]) -> ScoreValue {
         let mut answered = 0usize;
-        let mut weight_answered = 0.0;
-        let mut sum = 0.0;
+        let mut weight_answered = 0i64;
+        let mut sum = 0i64;
         for t in &self.terms {
             if let Some(Some(code)) = values.get(t.item) {
                 answered += 1;
@@ -176,22 +184,18 @@ impl ScorePlan {
     pub(crate) fn reachable(&self, budget: usize) -> Result<Vec<f64>, usize> {
         let n = self.terms.len();
         let may_miss = self.min_answered < n;
-        // State: (answered, weight answered bits, sum bits).
-        let mut states: BTreeSet<(usize, u64, u64)> = BTreeSet::new();
-        states.insert((0, 0f64.to_bits(), 0f64.to_bits()));
+        // State: (answered, weight answered, sum), exact integers.
+        let mut states: BTreeSet<(usize, i64, i64)> = BTreeSet::new();
+        states.insert((0, 0, 0));
         for (i, t) in self.terms.iter().enumerate() {
             let remaining_after = n - i - 1;
             let mut next = BTreeSet::new();
-            for &(answered, w_bits, s_bits) in &states {
-                let w = f64::from_bits(w_bits);
-                let s = f64::from_bits(s_bits);
+            for &(answered, w, s) in &states {
                 if may_miss && answered + remaining_after >= self.min_answered {
-                    next.insert((answered, w_bits, s_bits));
+                    next.insert((answered, w, s));
                 }
                 for &code in &t.codes {
-                    let nw = w + t.weight;
-                    let ns = s + t.contribution(code);
-                    next.insert((answered + 1, nw.to_bits(), ns.to_bits()));
+                    next.insert((answered + 1, w + t.weight, s + t.contribution(code)));
                 }
                 if next.len() > budget {
                     return Err(next.len());
@@ -202,7 +206,7 @@ impl ScorePlan {
         let mut values: Vec<f64> = states
             .into_iter()
             .filter(|&(answered, _, _)| answered >= self.min_answered && answered > 0)
-            .map(|(answered, w, s)| self.finish(answered, f64::from_bits(w), f64::from_bits(s)))
+            .map(|(answered, w, s)| self.finish(answered, w, s))
             .collect();
         values.sort_by(f64::total_cmp);
         values.dedup();
@@ -269,7 +273,7 @@ mod tests {
         let terms = (0..n)
             .map(|i| TermPlan {
                 item: i,
-                weight: 1.0,
+                weight: 1000,
                 reverse: false,
                 reverse_base: codes.iter().min().unwrap_or(&0) + codes.iter().max().unwrap_or(&0),
                 codes: codes.to_vec(),
@@ -281,7 +285,7 @@ mod tests {
             aggregate,
             min_answered,
             prorate: true,
-            weight_total: n as f64,
+            weight_total: 1000 * n as i64,
             multiply: 1.0,
             add: 0.0,
             round: None,

@@ -44,7 +44,29 @@ impl Answers {
                 entry.1.zeroize();
                 entry.1 = code;
             }
-            None => self.entries.push((item, code)),
+            None => self.push(item, code),
+        }
+    }
+
+    /// Appends without leaving copies behind: when the vector is full, the
+    /// entries move to a larger one and the old buffer is zeroized before it
+    /// is freed (a plain `push` would free it as it is).
+    fn push(&mut self, item: String, code: Option<i64>) {
+        if self.entries.len() == self.entries.capacity() {
+            let mut bigger = Vec::with_capacity((self.entries.capacity() * 2).max(8));
+            bigger.append(&mut self.entries);
+            // `append` moved the Strings (their heap text did not move); the
+            // old buffer held only their handles and the codes: wipe it.
+            self.entries.zeroize();
+            self.entries = bigger;
+        }
+        self.entries.push((item, code));
+    }
+
+    /// No answers, with room for `n` without reallocating.
+    pub fn with_capacity(n: usize) -> Self {
+        Self {
+            entries: Vec::with_capacity(n),
         }
     }
 
@@ -86,7 +108,7 @@ impl<'de> Deserialize<'de> for Answers {
                             "item `{key}` is answered twice"
                         )));
                     }
-                    answers.entries.push((key, code));
+                    answers.push(key, code);
                 }
                 Ok(answers)
             }

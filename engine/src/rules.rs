@@ -6,7 +6,18 @@
 //! prelude. There is no module import, no `eval`, no clock, no randomness;
 //! `print` and `debug` go nowhere; variables must be declared; and every
 //! resource limit is set ([`Limits`]). Limits apply per rule call.
+//!
+//! Two Rhai features are closed off because they escape the limits:
+//! anonymous functions (closures share captured variables behind a lock, and
+//! a contended lock makes Rhai *sleep* — 10 ms at a time, outside every
+//! operation budget, and a panic on `wasm32-unknown-unknown`), and the
+//! package sorts (Rust's slice sort may panic when the order is not total,
+//! e.g. floats with NaN; they are replaced by a merge sort that cannot).
+//! Error messages never echo a runtime value: a rule's failure must not carry
+//! an answer into a log.
 
+use std::any::TypeId;
+use std::cmp::Ordering;
 use std::fmt;
 
 use rhai::packages::{
@@ -14,11 +25,20 @@ use rhai::packages::{
     BasicMathPackage, BasicStringPackage, LogicPackage, Package,
 };
 use rhai::{
-    AST, Array, Dynamic, Engine, EvalAltResult, ImmutableString, Map, ParseError, Position, Scope,
+    AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, LexError, Map,
+    NativeCallContext, ParseError, ParseErrorType, Position, Scope,
 };
 
 /// Resource limits of one rule call. The defaults are safe for untrusted
 /// definitions and ample for scoring rules.
+///
+/// Rhai copies, compares and drops nested arrays and maps recursively (one
+/// native stack frame per level, several in debug builds), and only the
+/// size limits bound how deep a value nests: at most `array_size +
+/// map_size` levels. The defaults keep that at 768 levels, which a debug
+/// build evaluates within a 2 MiB thread stack (about 1.2 KiB per level);
+/// raising both sizes far beyond them risks a stack overflow, which aborts
+/// the process.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Limits {
     /// Operations (roughly: expression nodes evaluated, loop iterations).
@@ -49,8 +69,8 @@ impl Default for Limits {
             expr_depth: 32,
             function_expr_depth: 16,
             string_size: 1_024,
-            array_size: 1_024,
-            map_size: 512,
+            array_size: 512,
+            map_size: 256,
             variables: 64,
             functions: 16,
         }
@@ -59,13 +79,22 @@ impl Default for Limits {
 
 impl Limits {
     /// Limits for a definition written in Rhai: it runs once, at compile
-    /// time, and may generate many items.
+    /// time, and may generate many items (a 300-item definition holds about
+    /// 2,000 map entries). Natively it runs on its own thread with a 64 MiB
+    /// stack, so that values nested as deep as these sizes allow cannot
+    /// overflow the stack.
+    ///
+    /// Rhai copies a whole array or map when a variable holding it is read,
+    /// so one operation may copy `array_size + map_size` values: the budget
+    /// is the product. These limits keep the worst script near a few
+    /// seconds of compile time (with 2,000,000 operations and 10,000-entry
+    /// arrays and maps, a copying loop took two minutes).
     pub fn for_definitions() -> Self {
         Limits {
-            operations: 2_000_000,
+            operations: 100_000,
             string_size: 64 * 1024,
-            array_size: 10_000,
-            map_size: 10_000,
+            array_size: 1_024,
+            map_size: 4_096,
             variables: 256,
             functions: 64,
             ..Limits::default()
@@ -76,6 +105,16 @@ impl Limits {
 /// Marker a score rule returns when its missing-data rule is not met.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Insufficient;
+
+/// An error raised by the prelude. Its message is written by aspekt and
+/// holds no runtime value, so it may be shown; an exception a script throws
+/// may hold anything and is not.
+#[derive(Clone, Debug)]
+struct PreludeError(String);
+
+fn prelude_error(message: impl Into<String>) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(Dynamic::from(PreludeError(message.into())), Position::NONE).into()
+}
 
 /// A sandboxed Rhai engine with the prelude registered.
 pub(crate) fn engine(limits: &Limits) -> Engine {
@@ -93,6 +132,10 @@ pub(crate) fn engine(limits: &Limits) -> Engine {
     engine.set_fail_on_invalid_map_property(true);
     // `eval` would compile code the compiler never saw.
     engine.disable_symbol("eval");
+    // Closures capture variables as shared values behind a lock; contention
+    // on it makes Rhai sleep outside the operation budget (and panic in
+    // WASM). Named functions and `Fn("name")` remain.
+    engine.set_allow_anonymous_fn(false);
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
 
@@ -120,7 +163,10 @@ fn numbers<'a>(values: impl Iterator<Item = &'a Dynamic>) -> Result<Vec<f64>, Bo
         match number(v) {
             Some(x) => out.push(x),
             None => {
-                return Err(format!("expected numbers or (), found {}", v.type_name()).into());
+                return Err(prelude_error(format!(
+                    "expected numbers or (), found {}",
+                    v.type_name()
+                )));
             }
         }
     }
@@ -154,8 +200,7 @@ fn ranked(map: &Map) -> Result<Vec<(String, f64)>, Box<EvalAltResult>> {
         if v.is_unit() {
             continue;
         }
-        let x = number(v)
-            .ok_or_else(|| -> Box<EvalAltResult> { format!("`{k}` is not a number").into() })?;
+        let x = number(v).ok_or_else(|| prelude_error(format!("`{k}` is not a number")))?;
         entries.push((k.to_string(), x));
     }
     // Stable sort over the map's id order keeps ties in id order.
@@ -163,7 +208,171 @@ fn ranked(map: &Map) -> Result<Vec<(String, f64)>, Box<EvalAltResult>> {
     Ok(entries)
 }
 
+/// A comparison that may fail (a comparer function that errs or runs out of
+/// budget).
+type Compare<'a> = dyn FnMut(&Dynamic, &Dynamic) -> Result<Ordering, Box<EvalAltResult>> + 'a;
+
+/// A stable merge sort that cannot panic, whatever the comparison returns:
+/// it never indexes, and stops at the comparison's first error. Recursion
+/// is log2 of the length (at most the array-size limit).
+fn merge_sort(mut v: Array, cmp: &mut Compare<'_>) -> Result<Array, Box<EvalAltResult>> {
+    if v.len() <= 1 {
+        return Ok(v);
+    }
+    let right = v.split_off(v.len() / 2);
+    let left = merge_sort(v, cmp)?;
+    let right = merge_sort(right, cmp)?;
+    let mut out = Array::with_capacity(left.len() + right.len());
+    let mut left = left.into_iter().peekable();
+    let mut right = right.into_iter().peekable();
+    loop {
+        let take_right = match (left.peek(), right.peek()) {
+            (Some(l), Some(r)) => cmp(r, l)? == Ordering::Less,
+            (Some(_), None) => false,
+            (None, Some(_)) => true,
+            (None, None) => break,
+        };
+        let next = if take_right {
+            right.next()
+        } else {
+            left.next()
+        };
+        out.extend(next);
+    }
+    Ok(out)
+}
+
+/// An order of two values of one type.
+type Order = fn(&Dynamic, &Dynamic) -> Ordering;
+
+/// The natural order of an array whose elements share one sortable type:
+/// integers, floats (NaN included, by IEEE total order), characters,
+/// strings, booleans or ().
+fn natural_order(array: &Array) -> Result<Order, Box<EvalAltResult>> {
+    let Some(first) = array.first() else {
+        return Ok(|_, _| Ordering::Equal);
+    };
+    let t = first.type_id();
+    if array.iter().any(|v| v.type_id() != t) {
+        return Err(prelude_error(
+            "elements of different types cannot be sorted",
+        ));
+    }
+    let order: Order = if t == TypeId::of::<INT>() {
+        |a, b| a.as_int().unwrap_or(0).cmp(&b.as_int().unwrap_or(0))
+    } else if t == TypeId::of::<rhai::FLOAT>() {
+        |a, b| {
+            a.as_float()
+                .unwrap_or(0.0)
+                .total_cmp(&b.as_float().unwrap_or(0.0))
+        }
+    } else if t == TypeId::of::<char>() {
+        |a, b| {
+            a.as_char()
+                .unwrap_or('\0')
+                .cmp(&b.as_char().unwrap_or('\0'))
+        }
+    } else if t == TypeId::of::<bool>() {
+        |a, b| {
+            a.as_bool()
+                .unwrap_or(false)
+                .cmp(&b.as_bool().unwrap_or(false))
+        }
+    } else if t == TypeId::of::<ImmutableString>() {
+        |a, b| match (
+            a.read_lock::<ImmutableString>(),
+            b.read_lock::<ImmutableString>(),
+        ) {
+            (Some(a), Some(b)) => a.as_str().cmp(b.as_str()),
+            _ => Ordering::Equal,
+        }
+    } else if t == TypeId::of::<()>() {
+        |_, _| Ordering::Equal
+    } else {
+        return Err(prelude_error(format!(
+            "elements of {} cannot be sorted",
+            first.type_name()
+        )));
+    };
+    Ok(order)
+}
+
+fn sorted_natural(array: Array, descending: bool) -> Result<Array, Box<EvalAltResult>> {
+    let order = natural_order(&array)?;
+    merge_sort(array, &mut |a, b| {
+        Ok(if descending { order(b, a) } else { order(a, b) })
+    })
+}
+
+/// Sorts with a comparer function: it returns a number (negative: `a`
+/// first, positive: `b` first, 0: keep) or a boolean (`true`: `a` first).
+fn sorted_by(
+    ctx: &NativeCallContext,
+    array: Array,
+    comparer: &FnPtr,
+) -> Result<Array, Box<EvalAltResult>> {
+    merge_sort(array, &mut |a, b| {
+        let v = comparer.call_raw(ctx, None, [a.clone(), b.clone()])?;
+        if let Ok(n) = v.as_int() {
+            Ok(n.cmp(&0))
+        } else if let Ok(first) = v.as_bool() {
+            Ok(if first {
+                Ordering::Less
+            } else {
+                Ordering::Greater
+            })
+        } else {
+            Err(prelude_error(format!(
+                "a sort comparer returns a number or a boolean, not {}",
+                v.type_name()
+            )))
+        }
+    })
+}
+
+/// Replaces the array package's sorts (`sort`, `sort_by`, `sort_desc`,
+/// `order`, `order_by`, `order_desc`) with panic-free ones. Functions
+/// registered on the engine take precedence over packages.
+fn safe_sorting(engine: &mut Engine) {
+    fn in_place(
+        array: &mut Array,
+        f: impl FnOnce(Array) -> Result<Array, Box<EvalAltResult>>,
+    ) -> Result<(), Box<EvalAltResult>> {
+        *array = f(std::mem::take(array))?;
+        Ok(())
+    }
+    for name in ["sort", "sort_by"] {
+        engine.register_fn(
+            name,
+            |ctx: NativeCallContext, array: &mut Array, comparer: FnPtr| {
+                in_place(array, |a| sorted_by(&ctx, a, &comparer))
+            },
+        );
+    }
+    for name in ["order", "order_by"] {
+        engine.register_fn(
+            name,
+            |ctx: NativeCallContext, array: &mut Array, comparer: FnPtr| {
+                sorted_by(&ctx, array.clone(), &comparer)
+            },
+        );
+    }
+    engine.register_fn("sort", |array: &mut Array| {
+        in_place(array, |a| sorted_natural(a, false))
+    });
+    engine.register_fn("sort_desc", |array: &mut Array| {
+        in_place(array, |a| sorted_natural(a, true))
+    });
+    engine.register_fn("order", |array: &mut Array| {
+        sorted_natural(array.clone(), false)
+    });
+    engine.register_fn("order_desc", |array: &mut Array| {
+        sorted_natural(array.clone(), true)
+    });
+}
+
 fn prelude(engine: &mut Engine) {
+    safe_sorting(engine);
     engine.register_type_with_name::<Insufficient>("Insufficient");
     engine.register_fn("insufficient", || Insufficient);
 
@@ -214,6 +423,8 @@ fn prelude(engine: &mut Engine) {
             let k = usize::try_from(k).unwrap_or(0);
             let chosen: Vec<String> = match tie.as_str() {
                 "id" => r.into_iter().take(k).map(|(id, _)| id).collect(),
+                // No k-th value to tie with.
+                "all" if k == 0 => Vec::new(),
                 "all" => {
                     let cut = r.get(k.saturating_sub(1)).map(|(_, v)| *v);
                     r.into_iter()
@@ -222,10 +433,9 @@ fn prelude(engine: &mut Engine) {
                         .map(|(_, (id, _))| id)
                         .collect()
                 }
-                other => {
-                    return Err(
-                        format!("unknown tie rule \"{other}\": use \"all\" or \"id\"").into(),
-                    );
+                // The rule's string is not repeated: it may be computed.
+                _ => {
+                    return Err(prelude_error("unknown tie rule: use \"all\" or \"id\""));
                 }
             };
             Ok(chosen.into_iter().map(Dynamic::from).collect())
@@ -273,7 +483,7 @@ pub(crate) fn compile_rule(
     // constant's compile-time value (an empty map) into the rule.
     let mut scope = Scope::new();
     scope.push(input, Map::new());
-    let ast = engine.compile_with_scope(&scope, source)?;
+    let ast = compile_limited(engine, &scope, source)?;
     Ok(Rule { ast, input })
 }
 
@@ -333,12 +543,7 @@ fn failure(e: &EvalAltResult) -> RuleFailure {
     let at = position(e.position())
         .map(|(l, c)| format!(" (line {l}, column {c} of the rule)"))
         .unwrap_or_default();
-    let text = e.to_string();
-    // Rhai appends its own position; keep ours only.
-    let text = match text.rfind(" (line ") {
-        Some(i) => text.get(..i).unwrap_or(&text).to_string(),
-        None => text,
-    };
+    let text = describe(e);
     let message = match limit {
         Some(l) => format!("hit the sandbox limit `{l}`: {text}{at}"),
         None => format!("{text}{at}"),
@@ -346,16 +551,150 @@ fn failure(e: &EvalAltResult) -> RuleFailure {
     RuleFailure { message, limit }
 }
 
+/// What went wrong, without any runtime value: Rhai's messages repeat
+/// operands, indices, map keys and thrown values, which may be answers.
+fn describe(e: &EvalAltResult) -> String {
+    use EvalAltResult as E;
+    match e {
+        E::ErrorRuntime(v, _) => match v.read_lock::<PreludeError>() {
+            Some(p) => p.0.clone(),
+            None => "threw an exception (its value is not shown: an error message must not carry answers)".to_string(),
+        },
+        E::ErrorArithmetic(m, _) => {
+            let kind = m.split(':').next().unwrap_or_default().trim();
+            if kind.is_empty() || kind.contains(|c: char| c.is_ascii_digit()) {
+                "arithmetic error".to_string()
+            } else {
+                kind.to_string()
+            }
+        }
+        E::ErrorArrayBounds(..) => "array index out of bounds".to_string(),
+        E::ErrorStringBounds(..) => "string index out of bounds".to_string(),
+        E::ErrorBitFieldBounds(..) => "bit index out of bounds".to_string(),
+        E::ErrorIndexNotFound(..) => "index not found".to_string(),
+        E::ErrorPropertyNotFound(..) => {
+            "property not found (a rule's map holds only the ids it declares)".to_string()
+        }
+        E::ErrorTerminated(..) => "terminated".to_string(),
+        // `Fn(name)` takes a computed string: show a name only when it
+        // looks written, not derived from a number.
+        E::ErrorFunctionNotFound(signature, _) => {
+            let name = signature.split(" (").next().unwrap_or_default();
+            let written = |c: char| c.is_ascii_alphabetic() || "_+-*/%<>=!&|^".contains(c);
+            if !name.is_empty() && name.chars().all(written) {
+                format!("function not found: {signature}")
+            } else {
+                "function not found (its name is not shown: it may be computed)".to_string()
+            }
+        }
+        E::ErrorInFunctionCall(name, _, inner, _) => {
+            format!("{} (in function `{name}`)", describe(inner))
+        }
+        other => {
+            // The remaining messages name types, functions and variables
+            // of the script, not values. Rhai appends its own position.
+            let text = other.to_string();
+            match text.rfind(" (line ") {
+                Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+                None => text,
+            }
+        }
+    }
+}
+
+/// Compiles with the input variable in scope, naming the sandbox limit a
+/// parse error hits.
+fn compile_limited(engine: &Engine, scope: &Scope<'_>, source: &str) -> Result<AST, ParseError> {
+    engine
+        .compile_with_scope(scope, source)
+        .map_err(|e| name_parse_limit(engine, e))
+}
+
+fn name_parse_limit(engine: &Engine, e: ParseError) -> ParseError {
+    let ParseError(kind, pos) = e;
+    let message = match &*kind {
+        ParseErrorType::ExprTooDeep => format!(
+            "hit the sandbox limit `expr_depth`: expressions nest at most {} levels ({} inside functions)",
+            engine.max_expr_depth(),
+            engine.max_function_expr_depth()
+        ),
+        ParseErrorType::TooManyFunctions => format!(
+            "hit the sandbox limit `functions`: a rule defines at most {} functions",
+            engine.max_functions()
+        ),
+        ParseErrorType::LiteralTooLarge(what, max) => {
+            let limit = if what.contains("string") {
+                "string_size"
+            } else if what.contains("array") {
+                "array_size"
+            } else {
+                "map_size"
+            };
+            format!("hit the sandbox limit `{limit}`: {what} exceeds the maximum ({max})")
+        }
+        ParseErrorType::BadInput(LexError::StringTooLong(max)) => format!(
+            "hit the sandbox limit `string_size`: a string literal exceeds the maximum ({max})"
+        ),
+        _ => return ParseError(kind, pos),
+    };
+    ParseError(
+        Box::new(ParseErrorType::BadInput(LexError::Runtime(message))),
+        pos,
+    )
+}
+
+/// How deep the value a definition script returns may nest. A definition
+/// is about six levels deep (`result` → result → `band` → band → `label`
+/// → text); serialising a deeper value to TOML would recurse per level.
+const DEFINITION_DEPTH: usize = 32;
+
+/// The stack of the thread a definition script runs on (native only).
+#[cfg(not(target_arch = "wasm32"))]
+const DEFINITION_STACK: usize = 64 * 1024 * 1024;
+
 /// Runs a definition script and returns the object map it evaluates to, or
 /// the error with its (line, column).
+///
+/// Natively the script runs on a thread of its own with a large stack:
+/// [`Limits::for_definitions`] lets a value nest thousands of levels deep,
+/// and Rhai clones and drops nested values recursively. The value comes
+/// back only if it nests at most [`DEFINITION_DEPTH`] levels.
 pub(crate) fn run_definition_script(
     engine: &Engine,
     source: &str,
 ) -> Result<Dynamic, (Option<(usize, usize)>, String)> {
-    let ast = engine
-        .compile(source)
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let joined = std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("aspekt-definition-script".to_string())
+                .stack_size(DEFINITION_STACK)
+                .spawn_scoped(scope, || run_definition_script_here(engine, source))
+                .map(|handle| handle.join())
+        });
+        match joined {
+            Ok(Ok(result)) => return result,
+            Ok(Err(_)) => {
+                return Err((
+                    None,
+                    "the definition script crashed the sandbox (this is a bug in aspekt; please report it)"
+                        .to_string(),
+                ));
+            }
+            // No thread available: run on this one.
+            Err(_) => {}
+        }
+    }
+    run_definition_script_here(engine, source)
+}
+
+fn run_definition_script_here(
+    engine: &Engine,
+    source: &str,
+) -> Result<Dynamic, (Option<(usize, usize)>, String)> {
+    let ast = compile_limited(engine, &Scope::new(), source)
         .map_err(|e| (parse_position(&e), e.0.to_string()))?;
-    engine.eval_ast::<Dynamic>(&ast).map_err(|e| {
+    let value = engine.eval_ast::<Dynamic>(&ast).map_err(|e| {
         let message = failure(&e).message;
         // The position is reported separately, as file:line:col.
         let message = match message.rfind(" (line ") {
@@ -363,7 +702,36 @@ pub(crate) fn run_definition_script(
             None => message,
         };
         (position(e.position()), message)
-    })
+    })?;
+    if !value.is_map() {
+        return Err((
+            None,
+            format!(
+                "it returns {} instead of an object map; end the script with the definition, #{{ questionnaire: #{{...}}, item: [...], ... }}",
+                value.type_name()
+            ),
+        ));
+    }
+    if nests_deeper(&value, DEFINITION_DEPTH) {
+        // Dropped here, on the script's own (large) stack.
+        return Err((
+            None,
+            format!("it returns a value nested more than {DEFINITION_DEPTH} levels deep"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Whether arrays and maps in `v` nest more than `max` levels deep. The
+/// recursion stops at `max`.
+fn nests_deeper(v: &Dynamic, max: usize) -> bool {
+    if let Some(a) = v.read_lock::<Array>() {
+        max == 0 || a.iter().any(|x| nests_deeper(x, max - 1))
+    } else if let Some(m) = v.read_lock::<Map>() {
+        max == 0 || m.values().any(|x| nests_deeper(x, max - 1))
+    } else {
+        false
+    }
 }
 
 #[cfg(test)]
@@ -397,6 +765,176 @@ mod tests {
             ),
             Ok(Returned::Outcome("a".into()))
         );
+    }
+
+    fn array(values: &[Option<f64>]) -> String {
+        let parts: Vec<String> = values
+            .iter()
+            .map(|v| v.map_or("()".to_string(), |x| format!("{x:?}")))
+            .collect();
+        format!("[{}]", parts.join(", "))
+    }
+
+    /// Runs a rule over `scores` and returns its number.
+    fn number(src: &str, m: Map) -> f64 {
+        match run(src, "scores", m) {
+            Ok(Returned::Number(x)) => x,
+            other => panic!("{src}: {other:?}"),
+        }
+    }
+
+    /// The prelude behaves as the book's rule chapter says.
+    #[test]
+    fn prelude_semantics() {
+        let none = Map::new;
+        let a = array(&[Some(1.0), Some(2.0), None]);
+        assert_eq!(number(&format!("sum({a})"), none()), 3.0);
+        assert_eq!(number("sum([])", none()), 0.0);
+        assert_eq!(number("sum([(), ()])", none()), 0.0);
+        assert_eq!(number("mean([3, (), 4])", none()), 3.5);
+        assert_eq!(
+            run("mean([(), ()])", "scores", none()),
+            Err(RuleFailure {
+                message:
+                    "returned a value that is neither a number, an outcome id nor insufficient()"
+                        .to_string(),
+                limit: None
+            })
+        );
+        assert_eq!(number("count_answered([1, (), 3])", none()), 2.0);
+        assert_eq!(number("prorate([2, (), 4])", none()), 9.0);
+        assert_eq!(number("prorate([2, 3])", none()), 5.0);
+        assert_eq!(number("reverse(2, 1, 5)", none()), 4.0);
+        assert_eq!(
+            number("if reverse((), 1, 5) == () { 1 } else { 0 }", none()),
+            1.0
+        );
+        assert_eq!(number("clamp(120.0, 0.0, 100.0)", none()), 100.0);
+        assert_eq!(number("clamp(-3, 0, 10)", none()), 0.0);
+        assert!(run("clamp(5, 0.0, 10.0)", "scores", none()).is_err());
+        // Maps work like arrays.
+        let m = scores(&[("a", Some(3.0)), ("b", None), ("c", Some(4.0))]);
+        assert_eq!(number("sum(scores)", m.clone()), 7.0);
+        assert_eq!(number("mean(scores)", m.clone()), 3.5);
+        assert_eq!(number("count_answered(scores)", m.clone()), 2.0);
+        assert_eq!(number("prorate(scores)", m), 10.5);
+        // Non-numbers are errors, with a message naming the type only.
+        let e = run("sum([\"x\"])", "scores", none()).unwrap_err();
+        assert!(
+            e.message
+                .starts_with("expected numbers or (), found string"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn rank_and_top_follow_their_tie_rules() {
+        let m = || {
+            scores(&[
+                ("b", Some(2.0)),
+                ("a", Some(2.0)),
+                ("c", Some(5.0)),
+                ("d", None),
+            ])
+        };
+        let is = |src: &str, want: &str| {
+            let rule = format!("if {src} == {want} {{ \"yes\" }} else {{ \"no\" }}");
+            assert_eq!(
+                run(&rule, "scores", m()),
+                Ok(Returned::Outcome("yes".into())),
+                "{src} should be {want}"
+            );
+        };
+        is("rank(scores)", r#"["c", "a", "b"]"#);
+        is(r#"top(scores, 1, "all")"#, r#"["c"]"#);
+        is(r#"top(scores, 2, "all")"#, r#"["c", "a", "b"]"#);
+        is(r#"top(scores, 2, "id")"#, r#"["c", "a"]"#);
+        is(r#"top(scores, 9, "id")"#, r#"["c", "a", "b"]"#);
+        is(r#"top(scores, 0, "all")"#, "[]");
+        is(r#"top(scores, -1, "id")"#, "[]");
+        let e = run(r#"top(scores, 1, "most")"#, "scores", m()).unwrap_err();
+        assert!(e.message.starts_with("unknown tie rule"), "{e}");
+    }
+
+    #[test]
+    fn sorting_cannot_panic() {
+        // 40 floats with NaN among them: Rust's slice sort panics on this
+        // (not a total order); the sandbox's merge sort does not.
+        let src = r#"
+            let a = [];
+            for i in 0..40 { a.push(if i % 3 == 0 { 0.0 / 0.0 } else { (i * 7 % 13).to_float() }); }
+            a.sort();
+            if a[0] > a[1] { return "unsorted"; }
+            a.sort_desc();
+            let b = a.order();
+            fn liar(x, y) { -1 }
+            b.sort(Fn("liar"));
+            fn desc(x, y) { y - x }
+            let c = [3, 1, 2];
+            c.sort(Fn("desc"));
+            let d = ["b", "a"].order();
+            if c == [3, 2, 1] && d == ["a", "b"] { "sorted" } else { "unsorted" }
+        "#;
+        assert_eq!(
+            run(src, "scores", Map::new()),
+            Ok(Returned::Outcome("sorted".into()))
+        );
+        // Mixed types and comparer errors are errors, not panics.
+        assert!(run("[1, \"a\"].sort(); 1", "scores", Map::new()).is_err());
+        let e = run(
+            "fn stall(x, y) { loop {} } [3, 1, 2].sort(Fn(\"stall\")); 1",
+            "scores",
+            Map::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.limit, Some("operations"));
+    }
+
+    #[test]
+    fn messages_do_not_repeat_values() {
+        for src in [
+            "throw 1234",
+            "let x = 1234 / 0;",
+            "let x = [][1234];",
+            "let m = #{}; m[\"1234\"]",
+            "let f = Fn(\"f1234\"); f.call()",
+        ] {
+            let e = run(src, "scores", Map::new()).unwrap_err();
+            assert!(!e.message.contains("1234"), "{src}: {e}");
+        }
+    }
+
+    #[test]
+    fn closures_are_not_available() {
+        let engine = engine(&Limits::default());
+        assert!(compile_rule(&engine, "let f = |x| x + 1; 1", "scores").is_err());
+    }
+
+    #[test]
+    fn parse_limits_are_named() {
+        let engine = engine(&Limits::default());
+        let deep = format!("{}1{}", "(".repeat(100), ")".repeat(100));
+        let e = compile_rule(&engine, &deep, "scores").unwrap_err();
+        assert!(e.to_string().contains("`expr_depth`"), "{e}");
+        let long = format!("\"{}\"", "x".repeat(2_000));
+        let e = compile_rule(&engine, &long, "scores").unwrap_err();
+        assert!(e.to_string().contains("`string_size`"), "{e}");
+    }
+
+    #[test]
+    fn definition_scripts_return_shallow_maps() {
+        let engine = engine(&Limits::for_definitions());
+        assert!(run_definition_script(&engine, "#{ a: [#{ b: 1 }] }").is_ok());
+        let (_, e) = run_definition_script(&engine, "let x = 1;").unwrap_err();
+        assert!(e.contains("instead of an object map"), "{e}");
+        let (_, e) =
+            run_definition_script(&engine, "let v = []; for i in 0..40 { v = [v]; } #{ v: v }")
+                .unwrap_err();
+        assert!(e.contains("nested more than 32 levels"), "{e}");
+        // Thousands of levels deep: refused by the limits, on a large stack.
+        let (_, e) =
+            run_definition_script(&engine, "let v = []; loop { v = [#{ x: v }]; }").unwrap_err();
+        assert!(e.contains("sandbox limit"), "{e}");
     }
 
     #[test]

@@ -7,8 +7,9 @@
 //! # <what is broken>
 //! ```
 //!
-//! and is named `<code>.toml`, or `<code>--<variant>.toml` when a code has more
-//! than one distinct trigger. For each file this test checks that the expected
+//! (`// expect: <code>` and `// <what is broken>` in a `.rhai` file, a
+//! definition written in Rhai) and is named `<code>.toml` (or `.rhai`), or
+//! `<code>--<variant>.toml` when a code has more than one distinct trigger. For each file this test checks that the expected
 //! diagnostic is reported with the right severity, a position and help, and
 //! snapshots the plain and the pretty rendering of everything reported.
 //! A code in [`Code::ALL`] without a file fails `every_code_has_a_case`.
@@ -46,17 +47,35 @@ fn code_of_file_name(path: &Path) -> String {
     stem.split("--").next().unwrap_or(stem).to_string()
 }
 
+/// The file extensions of corpus files: TOML definitions, and definitions
+/// written in Rhai.
+const EXTENSIONS: &[&str] = &["toml", "rhai"];
+
+/// The comment marker of a corpus file's header: `#` in TOML, `//` in Rhai.
+fn comment(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("rhai") => "//",
+        _ => "#",
+    }
+}
+
 /// The `# expect: <code>` and `# <what is broken>` header of a corpus file.
 fn header(path: &Path, text: &str) -> (String, String) {
+    let c = comment(path);
     let mut lines = text.lines();
     let expect = lines
         .next()
-        .and_then(|l| l.strip_prefix("# expect: "))
+        .and_then(|l| l.strip_prefix(&format!("{c} expect: ")))
         .map(str::trim)
-        .unwrap_or_else(|| panic!("{}: first line must be `# expect: <code>`", path.display()));
+        .unwrap_or_else(|| {
+            panic!(
+                "{}: first line must be `{c} expect: <code>`",
+                path.display()
+            )
+        });
     let what = lines
         .next()
-        .and_then(|l| l.strip_prefix("# "))
+        .and_then(|l| l.strip_prefix(&format!("{c} ")))
         .map(str::trim)
         .unwrap_or_else(|| panic!("{}: second line must say what is broken", path.display()));
     (expect.to_string(), what.to_string())
@@ -112,7 +131,7 @@ fn check_expected(name: &str, expect: &str, diags: &[Diagnostic]) {
 
 #[test]
 fn broken_definitions() {
-    insta::glob!("broken/*.toml", |path| {
+    insta::glob!("broken/*.{toml,rhai}", |path| {
         let text = fs::read_to_string(path).unwrap();
         let file_name = path.file_name().and_then(|n| n.to_str()).unwrap();
         let name = format!("broken/{file_name}");
@@ -141,7 +160,11 @@ fn every_code_has_a_case() {
     let mut covered = BTreeSet::new();
     for entry in fs::read_dir(broken_dir()).unwrap() {
         let path = entry.unwrap().path();
-        if path.extension().and_then(|e| e.to_str()) != Some("toml") {
+        let ext = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .unwrap_or_default();
+        if !EXTENSIONS.contains(&ext) {
             continue;
         }
         let code = code_of_file_name(&path);
