@@ -20,10 +20,7 @@ use std::any::TypeId;
 use std::cmp::Ordering;
 use std::fmt;
 
-use rhai::packages::{
-    ArithmeticPackage, BasicArrayPackage, BasicFnPackage, BasicIteratorPackage, BasicMapPackage,
-    BasicMathPackage, BasicStringPackage, LogicPackage, Package,
-};
+use rhai::packages::{ArithmeticPackage, BasicMapPackage, LogicPackage, Package};
 use rhai::{
     AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, LexError, Map,
     NativeCallContext, ParseError, ParseErrorType, Position, Scope,
@@ -119,14 +116,15 @@ fn prelude_error(message: impl Into<String>) -> Box<EvalAltResult> {
 /// A sandboxed Rhai engine with the prelude registered.
 pub(crate) fn engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
+    // Operators and maps come from Rhai's packages; everything else a rule
+    // may call is registered below, function by function (`standard`), so
+    // the language is exactly what the book documents — on every host, and
+    // without the hundreds of functions of Rhai's array, math, string,
+    // iterator and function-pointer packages in the WebAssembly module.
     ArithmeticPackage::new().register_into_engine(&mut engine);
     LogicPackage::new().register_into_engine(&mut engine);
-    BasicArrayPackage::new().register_into_engine(&mut engine);
     BasicMapPackage::new().register_into_engine(&mut engine);
-    BasicMathPackage::new().register_into_engine(&mut engine);
-    BasicStringPackage::new().register_into_engine(&mut engine);
-    BasicIteratorPackage::new().register_into_engine(&mut engine);
-    BasicFnPackage::new().register_into_engine(&mut engine);
+    standard(&mut engine);
 
     engine.set_strict_variables(true);
     engine.set_fail_on_invalid_map_property(true);
@@ -369,6 +367,133 @@ fn safe_sorting(engine: &mut Engine) {
     engine.register_fn("order_desc", |array: &mut Array| {
         sorted_natural(array.clone(), true)
     });
+}
+
+/// The documented standard functions: iteration over ranges and arrays,
+/// array basics with `Fn("name")` callbacks, math, conversions and string
+/// conversion for interpolation.
+fn standard(engine: &mut Engine) {
+    use rhai::INT;
+    engine.register_iterator::<Array>();
+    engine.register_iterator::<std::ops::Range<INT>>();
+    engine.register_iterator::<std::ops::RangeInclusive<INT>>();
+
+    // Arrays.
+    engine.register_fn("push", |a: &mut Array, v: Dynamic| a.push(v));
+    engine.register_fn("len", |a: &mut Array| a.len() as INT);
+    engine.register_fn("is_empty", |a: &mut Array| a.is_empty());
+    engine.register_fn(
+        "contains",
+        |ctx: NativeCallContext, a: &mut Array, v: Dynamic| index_of(&ctx, a, &v).map(|i| i >= 0),
+    );
+    engine.register_fn(
+        "index_of",
+        |ctx: NativeCallContext, a: &mut Array, v: Dynamic| index_of(&ctx, a, &v),
+    );
+    engine.register_fn("reverse", |a: &mut Array| a.reverse());
+    engine.register_fn("==", |ctx: NativeCallContext, a: &mut Array, b: Array| {
+        arrays_equal(&ctx, a, &b)
+    });
+    engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Array, b: Array| {
+        arrays_equal(&ctx, a, &b).map(|e| !e)
+    });
+    engine.register_fn("map", |ctx: NativeCallContext, a: &mut Array, f: FnPtr| {
+        a.iter()
+            .map(|x| f.call_raw(&ctx, None, [x.clone()]))
+            .collect::<Result<Array, _>>()
+    });
+    engine.register_fn(
+        "filter",
+        |ctx: NativeCallContext, a: &mut Array, f: FnPtr| {
+            let mut out = Array::new();
+            for x in a.iter() {
+                if f.call_raw(&ctx, None, [x.clone()])?
+                    .as_bool()
+                    .unwrap_or(false)
+                {
+                    out.push(x.clone());
+                }
+            }
+            Ok::<_, Box<EvalAltResult>>(out)
+        },
+    );
+    engine.register_fn(
+        "reduce",
+        |ctx: NativeCallContext, a: &mut Array, f: FnPtr, init: Dynamic| {
+            a.iter()
+                .try_fold(init, |acc, x| f.call_raw(&ctx, None, [acc, x.clone()]))
+        },
+    );
+
+    // Math, on integers and floats.
+    engine.register_fn("abs", |x: INT| x.checked_abs().unwrap_or(INT::MAX));
+    engine.register_fn("abs", |x: f64| x.abs());
+    engine.register_fn("floor", |x: f64| x.floor());
+    engine.register_fn("ceiling", |x: f64| x.ceil());
+    engine.register_fn("round", |x: f64| x.round());
+    engine.register_fn("sqrt", |x: f64| x.sqrt());
+    engine.register_fn("min", |a: INT, b: INT| a.min(b));
+    engine.register_fn("max", |a: INT, b: INT| a.max(b));
+    engine.register_fn("min", |a: f64, b: f64| a.min(b));
+    engine.register_fn("max", |a: f64, b: f64| a.max(b));
+    engine.register_fn("min", |a: INT, b: f64| (a as f64).min(b));
+    engine.register_fn("max", |a: INT, b: f64| (a as f64).max(b));
+    engine.register_fn("min", |a: f64, b: INT| a.min(b as f64));
+    engine.register_fn("max", |a: f64, b: INT| a.max(b as f64));
+    engine.register_fn("to_int", |x: INT| x);
+    engine.register_fn("to_int", |x: f64| -> Result<INT, Box<EvalAltResult>> {
+        if x.is_finite() && x.abs() < 9.0e15 {
+            Ok(x.trunc() as INT)
+        } else {
+            Err(prelude_error(
+                "to_int: the number is not finite or too large",
+            ))
+        }
+    });
+    engine.register_fn("to_float", |x: INT| x as f64);
+    engine.register_fn("to_float", |x: f64| x);
+    // Rhai's own formatting (`1016.0` for floats), as interpolation uses.
+    engine.register_fn("to_string", |x: Dynamic| x.to_string());
+    // `print` and `debug` format their value; the engine then hands the
+    // text to `on_print`/`on_debug`, which discard it: a rule has no output.
+    engine.register_fn("print", |x: Dynamic| x.to_string());
+    engine.register_fn("debug", |x: Dynamic| format!("{x:?}"));
+}
+
+/// Element-wise equality of two arrays.
+fn arrays_equal(ctx: &NativeCallContext, a: &Array, b: &Array) -> Result<bool, Box<EvalAltResult>> {
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    for (x, y) in a.iter().zip(b) {
+        if x.type_id() != y.type_id()
+            || !ctx
+                .call_native_fn::<bool>("==", (x.clone(), y.clone()))
+                .unwrap_or(false)
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+/// Position of `v` in `a` by `==` (of the same type), or -1.
+fn index_of(
+    ctx: &NativeCallContext,
+    a: &Array,
+    v: &Dynamic,
+) -> Result<rhai::INT, Box<EvalAltResult>> {
+    for (i, x) in a.iter().enumerate() {
+        if x.type_id() == v.type_id() {
+            let same = ctx
+                .call_native_fn::<bool>("==", (x.clone(), v.clone()))
+                .unwrap_or(false);
+            if same {
+                return Ok(i as rhai::INT);
+            }
+        }
+    }
+    Ok(-1)
 }
 
 fn prelude(engine: &mut Engine) {
@@ -948,5 +1073,17 @@ mod tests {
             ),
             Ok(Returned::Insufficient)
         );
+    }
+}
+#[cfg(test)]
+mod interpolation {
+    use super::*;
+    #[test]
+    fn interpolation_formats_like_rhai() {
+        let engine = engine(&Limits::default());
+        let s: String = engine
+            .eval(r#"let x = 1016.0; let i = 3; `f${x}-${i}-${true}`"#)
+            .unwrap_or_default();
+        assert_eq!(s, "f1016.0-3-true");
     }
 }
