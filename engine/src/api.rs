@@ -139,6 +139,49 @@ pub fn evaluate_json(evaluator: &Evaluator, request: &str) -> String {
     }
 }
 
+/// Which locale to present in: `{"locale": "de"}`, or empty for the default.
+#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LocaleRequest {
+    /// A declared locale; the definition's first when absent.
+    #[serde(default)]
+    pub locale: Option<String>,
+}
+
+fn locale_of(input: &str) -> Result<Option<String>, String> {
+    if input.trim().is_empty() {
+        return Ok(None);
+    }
+    let mut de = serde_json::Deserializer::from_str(input);
+    serde_path_to_error::deserialize::<_, LocaleRequest>(&mut de)
+        .map(|r| r.locale)
+        .map_err(|e| {
+            let path = e.path().to_string();
+            envelope(&RequestError::from_json(e.inner(), path))
+        })
+}
+
+/// The transparency statement as JSON (input: a [`LocaleRequest`]), or the
+/// error envelope.
+pub fn transparency_json(evaluator: &Evaluator, input: &str) -> String {
+    match locale_of(input).and_then(|l| {
+        evaluator
+            .transparency(l.as_deref())
+            .map_err(|e| envelope(&e))
+    }) {
+        Ok(t) => serde_json::to_string(&t).unwrap_or_default(),
+        Err(e) => e,
+    }
+}
+
+/// The form as JSON (input: a [`LocaleRequest`]), or the error envelope.
+pub fn form_json(evaluator: &Evaluator, input: &str) -> String {
+    match locale_of(input).and_then(|l| evaluator.form(l.as_deref()).map_err(|e| envelope(&e))) {
+        Ok(f) => serde_json::to_string(&f).unwrap_or_default(),
+        Err(e) => e,
+    }
+}
+
 /// The disclosure analysis as JSON.
 pub fn disclosure_json(evaluator: &Evaluator) -> String {
     serde_json::to_string(evaluator.disclosure()).unwrap_or_default()

@@ -182,6 +182,32 @@ pub extern "C" fn aspekt_evaluate(handle: u32, ptr: u32, len: u32) -> u64 {
     }))
 }
 
+/// The transparency statement of a compiled definition (input
+/// `{"locale": "de"}`, or empty for the default locale).
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_transparency(handle: u32, ptr: u32, len: u32) -> u64 {
+    // SAFETY: see `take`.
+    let input = match unsafe { take(ptr, len) } {
+        Ok(s) => s,
+        Err(e) => return give(e),
+    };
+    give(with_handle(handle, |e| {
+        aspekt::api::transparency_json(e, &input)
+    }))
+}
+
+/// The form of a compiled definition: topics, items and options to present
+/// (input as for [`aspekt_transparency`]).
+#[unsafe(no_mangle)]
+pub extern "C" fn aspekt_form(handle: u32, ptr: u32, len: u32) -> u64 {
+    // SAFETY: see `take`.
+    let input = match unsafe { take(ptr, len) } {
+        Ok(s) => s,
+        Err(e) => return give(e),
+    };
+    give(with_handle(handle, |e| aspekt::api::form_json(e, &input)))
+}
+
 /// The disclosure analysis of a compiled definition.
 #[unsafe(no_mangle)]
 pub extern "C" fn aspekt_disclosure(handle: u32) -> u64 {

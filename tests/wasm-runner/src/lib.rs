@@ -87,6 +87,8 @@ impl Host {
             free: instance.get_typed_func(&mut store, "aspekt_free")?,
             compile: instance.get_typed_func(&mut store, "aspekt_compile")?,
             evaluate: instance.get_typed_func(&mut store, "aspekt_evaluate")?,
+            transparency: instance.get_typed_func(&mut store, "aspekt_transparency")?,
+            form: instance.get_typed_func(&mut store, "aspekt_form")?,
             drop_handle: instance.get_typed_func(&mut store, "aspekt_drop")?,
             store,
             memory,
@@ -105,6 +107,8 @@ pub struct Aspekt {
     free: TypedFunc<(u32, u32), ()>,
     compile: TypedFunc<(u32, u32), u64>,
     evaluate: TypedFunc<(u32, u32, u32), u64>,
+    transparency: TypedFunc<(u32, u32, u32), u64>,
+    form: TypedFunc<(u32, u32, u32), u64>,
     drop_handle: TypedFunc<u32, ()>,
 }
 
@@ -162,6 +166,26 @@ impl Aspekt {
         self.refuel()?;
         let (ptr, len) = self.put(request)?;
         let packed = self.evaluate.call(&mut self.store, (handle, ptr, len))?;
+        self.free.call(&mut self.store, (ptr, len))?;
+        self.take(packed)
+    }
+
+    /// The transparency statement (input `{"locale": …}`).
+    pub fn transparency(&mut self, handle: u32, input: &str) -> Result<String> {
+        self.refuel()?;
+        let (ptr, len) = self.put(input)?;
+        let packed = self
+            .transparency
+            .call(&mut self.store, (handle, ptr, len))?;
+        self.free.call(&mut self.store, (ptr, len))?;
+        self.take(packed)
+    }
+
+    /// The form (input `{"locale": …}`).
+    pub fn form(&mut self, handle: u32, input: &str) -> Result<String> {
+        self.refuel()?;
+        let (ptr, len) = self.put(input)?;
+        let packed = self.form.call(&mut self.store, (handle, ptr, len))?;
         self.free.call(&mut self.store, (ptr, len))?;
         self.take(packed)
     }

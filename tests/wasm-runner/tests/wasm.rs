@@ -238,3 +238,24 @@ fn bad_handles_and_bad_input_are_error_envelopes() {
     let out = aspekt.compile("not json").unwrap().unwrap_err();
     assert!(out.contains("malformed_json"), "{out}");
 }
+
+#[test]
+fn transparency_and_form_match_the_native_engine() {
+    let Some(mut aspekt) = instance() else { return };
+    let (handle, _) = aspekt.compile(r#"{"library": "who5"}"#).unwrap().unwrap();
+    let native = aspekt::library::load("who5").unwrap();
+    for (input, locale) in [("", None), (r#"{"locale": "en"}"#, Some("en"))] {
+        let t = aspekt.transparency(handle, input).unwrap();
+        assert_eq!(
+            t,
+            serde_json::to_string(&native.transparency(locale).unwrap()).unwrap()
+        );
+        let f = aspekt.form(handle, input).unwrap();
+        assert_eq!(
+            f,
+            serde_json::to_string(&native.form(locale).unwrap()).unwrap()
+        );
+    }
+    let bad = aspekt.form(handle, r#"{"locale": "fr"}"#).unwrap();
+    assert!(bad.contains("unknown_locale"), "{bad}");
+}
