@@ -16,6 +16,10 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 MDBOOK_VERSION="0.5.4"
 WASM_TARGET="wasm32-unknown-unknown"
+# The Python binding's virtual environment (gitignored), made by the step.
+PYTHON_VENV=".venv-python"
+PYTHON_TEST_DEPS=(maturin pytest hypothesis numpy pandas polars pyarrow pingouin matplotlib
+    "dask[dataframe]" distributed)
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
@@ -48,6 +52,53 @@ ensure_mdbook() {
     fi
 }
 
+# The WebAssembly module for the JavaScript tests: bindings/wasm/js/aspekt.wasm.
+ensure_wasm_module() {
+    ensure_wasm_target
+    bash bindings/wasm/build.sh
+}
+
+# bindings/wasm/js/node_modules from package-lock.json; `npm ci` runs again
+# only when the lock file changed.
+ensure_node_modules() {
+    local dir="bindings/wasm/js"
+    if ! cmp -s "$dir/package-lock.json" "$dir/node_modules/.aspekt-lock" 2>/dev/null; then
+        echo "    installing the JavaScript dev dependencies (npm ci)"
+        (cd "$dir" && quiet npm ci --no-audit --no-fund)
+        cp "$dir/package-lock.json" "$dir/node_modules/.aspekt-lock"
+    fi
+}
+
+# Debian's chromium for the end-to-end test, installed when missing and root.
+ensure_chromium() {
+    local chromium="${CHROMIUM:-/usr/bin/chromium}"
+    if [[ -x "$chromium" ]]; then
+        return
+    fi
+    if [[ "$(id -u)" != "0" ]] || ! command -v apt-get >/dev/null 2>&1; then
+        echo "error: $chromium is missing; install Chromium (Debian: apt-get install chromium)" >&2
+        echo "       or point CHROMIUM at a Chromium binary" >&2
+        return 1
+    fi
+    echo "    installing chromium (apt-get, about half a minute, once)"
+    quiet apt-get update
+    quiet env DEBIAN_FRONTEND=noninteractive apt-get install -y chromium
+}
+
+ensure_python_venv() {
+    local py="$PYTHON_VENV/bin/python"
+    if [[ ! -x "$py" ]]; then
+        echo "    creating $PYTHON_VENV"
+        quiet python3 -m venv "$PYTHON_VENV"
+    fi
+    if ! "$py" -c "import maturin, pytest, hypothesis, numpy, pandas, polars, pyarrow, pingouin, matplotlib, dask.dataframe, distributed" \
+        >/dev/null 2>&1; then
+        echo "    installing the Python test dependencies into $PYTHON_VENV (once)"
+        quiet "$py" -m pip install --upgrade pip
+        quiet "$py" -m pip install "${PYTHON_TEST_DEPS[@]}"
+    fi
+}
+
 # ---------------------------------------------------------------- steps
 
 step_fmt() {
@@ -62,10 +113,14 @@ step_test() {
     cargo test --workspace
 }
 
+# The engine builds for wasm32 on its own (no default features), and the
+# module is built by the documented command, which prints its size. The
+# `test` step after this one runs the module under wasmtime.
 step_wasm() {
     ensure_wasm_target
     cargo build -p aspekt --target "$WASM_TARGET" --no-default-features \
         --features library --release
+    ensure_wasm_module
 }
 
 step_check() {
@@ -81,7 +136,70 @@ step_book() {
     mdbook build book
 }
 
-STEPS=(fmt clippy test wasm check examples book)
+# The ES module in Node: conformance corpus, errors, memory, types.
+step_node() {
+    ensure_wasm_module
+    ensure_node_modules
+    (cd bindings/wasm/js && node --test --test-reporter=spec test/*.test.mjs)
+}
+
+# The web component in the portal demo, in headless Chromium.
+step_browser() {
+    ensure_wasm_module
+    ensure_node_modules
+    ensure_chromium
+    ASPEKT_E2E_REQUIRED=1 node --test --test-reporter=spec examples/portal/e2e.test.mjs
+}
+
+# Fuzzes the rule sandbox for 30 seconds (see fuzz/fuzz_targets/rule.rs),
+# seeded with the hostile corpus. Needs a nightly toolchain (cargo fuzz uses
+# sanitizers); without one the step says so and passes. The first run builds
+# the target with AddressSanitizer, which takes a few minutes; later runs
+# reuse fuzz/target and take about 35 seconds.
+step_fuzz() {
+    if ! rustup toolchain list | grep -q nightly; then
+        echo "    skipped: cargo fuzz needs a nightly toolchain (rustup toolchain install nightly)"
+        return 0
+    fi
+    if ! command -v cargo-fuzz >/dev/null 2>&1; then
+        echo "    installing cargo-fuzz (about half a minute, once)"
+        quiet cargo install cargo-fuzz --locked
+    fi
+    mkdir -p fuzz/corpus/rule
+    local log
+    log="$(mktemp)"
+    if ! (cd fuzz && cargo +nightly fuzz run rule corpus/rule ../engine/tests/hostile -- \
+        -dict=rule.dict -max_total_time=30 -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1) >"$log" 2>&1; then
+        tail -n 60 "$log" >&2
+        rm -f "$log"
+        echo "error: the fuzzer found a crash (input saved under fuzz/artifacts/rule/)" >&2
+        return 1
+    fi
+    grep -E "^Done|^stat::(number_of_executed_units|peak_rss_mb)" "$log" | sed 's/^/    /'
+    rm -f "$log"
+}
+
+# The Python package, built and installed as a user does it
+# (`pip install ./bindings/python`: PEP 517, maturin, a release wheel), then
+# its tests: the conformance corpus, every frame kind, the research helpers
+# against pingouin, and a local Dask cluster. The first run creates
+# .venv-python and installs the test dependencies (a few minutes, once).
+step_python() {
+    ensure_python_venv
+    local py="$PYTHON_VENV/bin/python"
+    echo "    building and installing the wheel (pip install ./bindings/python)"
+    quiet "$py" -m pip install --force-reinstall --no-deps ./bindings/python
+    local rc=0
+    (cd bindings/python && "../../$py" -m pytest -q -p no:cacheprovider tests) || rc=$?
+    if [[ $rc -eq 5 ]]; then
+        echo "error: pytest collected no tests in bindings/python/tests" >&2
+        return 1
+    fi
+    return "$rc"
+}
+
+STEPS=(fmt clippy wasm test check examples book node browser python fuzz)
 
 # ---------------------------------------------------------------- main
 

@@ -175,8 +175,8 @@ pub struct Diagnostic {
     /// Byte range in the source.
     #[serde(skip)]
     pub span: Option<Range<usize>>,
-    /// Other places that help explain it.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Other places that help explain it (absent when none).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub related: Vec<Related>,
 }
 

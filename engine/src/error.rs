@@ -186,8 +186,8 @@ pub struct ErrorBody {
     pub path: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
-    /// Diagnostics, when the error is about a definition.
-    #[serde(skip_serializing_if = "Vec::is_empty")]
+    /// Diagnostics, when the error is about a definition (absent otherwise).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub diagnostics: Vec<Diagnostic>,
 }
 

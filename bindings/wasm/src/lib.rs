@@ -20,9 +20,25 @@ use aspekt::Evaluator;
 /// The ABI version. Hosts check it before anything else.
 pub const ABI_VERSION: u32 = 1;
 
+/// A slot of the handle table: its generation and what it holds.
+struct Slot {
+    generation: u32,
+    evaluator: Option<Evaluator>,
+}
+
 thread_local! {
-    /// Compiled definitions by handle (index + 1; 0 is never a handle).
-    static HANDLES: RefCell<Vec<Option<Evaluator>>> = const { RefCell::new(Vec::new()) };
+    /// Compiled definitions. A handle is `generation << 16 | (index + 1)`
+    /// (0 is never a handle): dropping a definition bumps its slot's
+    /// generation, so a stale handle is refused instead of silently naming
+    /// the next definition compiled into the same slot.
+    static HANDLES: RefCell<Vec<Slot>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Slots a module holds at once.
+const MAX_SLOTS: usize = 0xffff;
+
+fn slot_of(handle: u32) -> (usize, u32) {
+    (((handle & 0xffff) as usize).wrapping_sub(1), handle >> 16)
 }
 
 /// Packs an owned string into a leaked boxed slice and returns `ptr << 32 | len`.
@@ -84,10 +100,12 @@ fn quote(s: &str) -> String {
 }
 
 fn with_handle(handle: u32, f: impl FnOnce(&Evaluator) -> String) -> String {
+    let (index, generation) = slot_of(handle);
     let evaluator = HANDLES.with(|h| {
         h.borrow()
-            .get((handle as usize).wrapping_sub(1))
-            .and_then(Option::clone)
+            .get(index)
+            .filter(|s| s.generation == generation)
+            .and_then(|s| s.evaluator.clone())
     });
     match evaluator {
         Some(e) => f(&e),
@@ -149,19 +167,28 @@ pub extern "C" fn aspekt_compile(ptr: u32, len: u32) -> u64 {
                 let mut h = h.borrow_mut();
                 // Reuse a dropped slot, so compiling and dropping in a loop
                 // does not grow the table.
-                match h.iter().position(Option::is_none) {
-                    Some(i) => {
-                        if let Some(slot) = h.get_mut(i) {
-                            *slot = Some(evaluator);
-                        }
-                        i + 1
+                let index = match h.iter().position(|s| s.evaluator.is_none()) {
+                    Some(i) => i,
+                    None if h.len() < MAX_SLOTS => {
+                        h.push(Slot {
+                            generation: 0,
+                            evaluator: None,
+                        });
+                        h.len() - 1
                     }
-                    None => {
-                        h.push(Some(evaluator));
-                        h.len()
-                    }
-                }
+                    None => return None,
+                };
+                let slot = h.get_mut(index)?;
+                slot.evaluator = Some(evaluator);
+                Some((slot.generation << 16) | (index as u32 + 1))
             });
+            let Some(handle) = handle else {
+                return give(error(
+                    "invalid_request",
+                    "65,535 definitions are compiled at once; none can be added",
+                    "drop definitions you no longer need with aspekt_drop",
+                ));
+            };
             format!("{{\"handle\":{handle},\"definition\":{info}}}")
         }
         Err(envelope) => envelope,
@@ -223,9 +250,15 @@ pub extern "C" fn aspekt_library() -> u64 {
 /// Drops a compiled definition. Unknown handles are ignored.
 #[unsafe(no_mangle)]
 pub extern "C" fn aspekt_drop(handle: u32) {
+    let (index, generation) = slot_of(handle);
     HANDLES.with(|h| {
-        if let Some(slot) = h.borrow_mut().get_mut((handle as usize).wrapping_sub(1)) {
-            *slot = None;
+        if let Some(slot) = h.borrow_mut().get_mut(index)
+            && slot.generation == generation
+            && slot.evaluator.is_some()
+        {
+            slot.evaluator = None;
+            // Stale handles to this slot are refused from now on.
+            slot.generation = (slot.generation + 1) & 0xffff;
         }
     });
 }

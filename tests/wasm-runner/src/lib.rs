@@ -10,15 +10,19 @@ use wasmtime::{
     Config, Engine, Instance, Memory, Module, Store, StoreLimits, StoreLimitsBuilder, TypedFunc,
 };
 
-/// The module's path: `ASPEKT_WASM`, else the `wasm` profile's output.
+/// The module's path: `ASPEKT_WASM`; else the shipped module that
+/// `bindings/wasm/build.sh` writes (after `wasm-opt`); else the `wasm`
+/// profile's cargo output.
 pub fn module_path() -> PathBuf {
-    std::env::var_os("ASPEKT_WASM").map_or_else(
-        || {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-                .join("../../target/wasm32-unknown-unknown/wasm/aspekt_wasm.wasm")
-        },
-        PathBuf::from,
-    )
+    if let Some(p) = std::env::var_os("ASPEKT_WASM") {
+        return PathBuf::from(p);
+    }
+    let root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let shipped = root.join("bindings/wasm/js/aspekt.wasm");
+    if shipped.is_file() {
+        return shipped;
+    }
+    root.join("target/wasm32-unknown-unknown/wasm/aspekt_wasm.wasm")
 }
 
 /// Limits of one instance.

@@ -175,7 +175,11 @@ fn one_hundred_thousand_evaluations_do_not_grow_memory() {
         aspekt.drop_handle(h).unwrap();
     }
     let (h, _) = aspekt.compile(r#"{"library": "gse"}"#).unwrap().unwrap();
-    assert_eq!(h, 2, "a dropped handle slot is reused");
+    assert_eq!(h & 0xffff, 2, "a dropped handle's slot is reused");
+    // A stale handle to a reused slot is refused, never silently redirected.
+    let stale = (h & 0xffff) | (((h >> 16).wrapping_sub(1) & 0xffff) << 16);
+    let out = aspekt.evaluate(stale, r#"{"answers": {}}"#).unwrap();
+    assert!(out.contains("is not a compiled definition"), "{out}");
 }
 
 #[test]

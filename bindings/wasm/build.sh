@@ -1,0 +1,60 @@
+#!/usr/bin/env bash
+# Builds the aspekt WebAssembly module, optimized for size:
+#
+#   bash bindings/wasm/build.sh
+#
+# 1. `cargo build -p aspekt-wasm --target wasm32-unknown-unknown --profile wasm`
+#    (opt-level "z", fat LTO, one codegen unit, stripped, abort on panic);
+# 2. `wasm-opt -Oz` when it is installed (Debian/Ubuntu: `apt-get install
+#    binaryen`; optional — without it the cargo output is used as is);
+# 3. copies the result to bindings/wasm/js/aspekt.wasm, next to the ES module
+#    that loads it by default, and prints its raw and gzip sizes.
+#
+# Environment: WASM_OPT=0 skips wasm-opt even when it is installed;
+# OUT=path writes the module somewhere else instead.
+set -euo pipefail
+
+here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+root="$(cd "$here/../.." && pwd)"
+target="wasm32-unknown-unknown"
+out="${OUT:-$here/js/aspekt.wasm}"
+
+export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
+
+if command -v rustup >/dev/null 2>&1 &&
+    ! rustup target list --installed | grep -qx "$target"; then
+    echo "installing Rust target $target"
+    rustup target add "$target" >/dev/null
+fi
+
+cd "$root"
+cargo build --quiet -p aspekt-wasm --target "$target" --profile wasm
+target_dir="${CARGO_TARGET_DIR:-$root/target}"
+built="$target_dir/$target/wasm/aspekt_wasm.wasm"
+
+mkdir -p "$(dirname "$out")"
+tmp="$(mktemp "${TMPDIR:-/tmp}/aspekt-wasm.XXXXXX")"
+trap 'rm -f "$tmp"' EXIT
+
+if [[ "${WASM_OPT:-1}" != "0" ]] && command -v wasm-opt >/dev/null 2>&1; then
+    # The features rustc's wasm32 target emits (TOOLCHAIN.md); wasm-opt
+    # rejects the module without them.
+    wasm-opt -Oz \
+        --enable-bulk-memory --enable-sign-ext --enable-mutable-globals \
+        --enable-nontrapping-float-to-int --enable-reference-types \
+        --enable-multivalue \
+        "$built" -o "$tmp"
+    how="cargo --profile wasm + wasm-opt -Oz"
+else
+    cp "$built" "$tmp"
+    how="cargo --profile wasm (wasm-opt not found: install binaryen to shrink it further)"
+fi
+mv -f "$tmp" "$out"
+trap - EXIT
+
+raw=$(wc -c <"$out")
+gz=$(gzip -9c "$out" | wc -c)
+kib() { awk -v b="$1" 'BEGIN { printf "%.0f KiB", b / 1024 }'; }
+echo "built ${out#"$root"/}  ($how)"
+echo "  raw:  $raw bytes ($(kib "$raw"))"
+echo "  gzip: $gz bytes ($(kib "$gz"))"
