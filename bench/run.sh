@@ -11,7 +11,7 @@
 #    disclosure check per instrument, batch peak memory;
 # 2. runs the Python comparison (evaluate_frame on 1,000,000 rows vs a
 #    vectorized numpy implementation and a pandas row-wise apply), in the
-#    venv scripts/test.sh makes (`bash scripts/test.sh python` first).
+#    venv `scripts/test.sh python` makes (made here first when missing).
 #
 # Run it on a quiet machine: other work on the same cores skews every number.
 set -euo pipefail
@@ -25,9 +25,10 @@ cargo build -q --release -p aspekt-bench
 ./target/release/aspekt-bench
 
 echo
-if [[ -x .venv-python/bin/python ]] && .venv-python/bin/python -c "import aspekt, numpy, pandas" 2>/dev/null; then
-    echo "Python: evaluate_frame vs numpy vs pandas apply (1,000,000 rows)"
-    .venv-python/bin/python examples/python/bench_frame.py
-else
-    echo "Python: skipped — run 'bash scripts/test.sh python' once to build the venv with the aspekt wheel"
+if ! { [[ -x .venv-python/bin/python ]] && .venv-python/bin/python -c "import aspekt, numpy, pandas" 2>/dev/null; }; then
+    # A fresh clone: make the venv and install the wheel the way the tests do.
+    echo "setting up the Python venv with the aspekt wheel (scripts/test.sh python, once)"
+    bash scripts/test.sh python >/dev/null
 fi
+echo "Python: evaluate_frame vs numpy vs pandas apply (1,000,000 rows)"
+.venv-python/bin/python examples/python/bench_frame.py
