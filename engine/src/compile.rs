@@ -1,6 +1,6 @@
 //! Compiling a definition: parse, validate, resolve, analyse, stamp.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -378,10 +378,12 @@ impl Checker<'_, '_> {
                 .help("write MAJOR.MINOR.PATCH, e.g. \"1.0.0\"; raise MAJOR when scoring changes");
         }
 
-        // Locales first: every text is checked against them.
-        let mut seen = BTreeSet::new();
+        // Locales first: every text is checked against them. Declared order
+        // is kept (the first is the default); empty and repeated ones are
+        // reported and left out.
+        self.locales = Vec::new();
         for l in q.locales.iter() {
-            if l.is_empty() || !seen.insert(l.as_str()) {
+            if l.is_empty() || self.locales.contains(l.value()) {
                 let what = if l.is_empty() {
                     "an empty locale is declared".to_string()
                 } else {
@@ -390,6 +392,8 @@ impl Checker<'_, '_> {
                 self.sink
                     .error(Code::InvalidLocales, Some(l.span()), what)
                     .help("list each locale once, e.g. locales = [\"de\", \"en\"]");
+            } else {
+                self.locales.push(l.value().clone());
             }
         }
         if q.locales.is_empty() {
@@ -397,18 +401,6 @@ impl Checker<'_, '_> {
                 .error(Code::InvalidLocales, Some(q.locales.span()), "no locale is declared")
                 .help("declare at least one locale; the first is the default, e.g. locales = [\"de\", \"en\"]");
         }
-        self.locales = seen.into_iter().map(str::to_string).collect();
-        // Keep the declared order (first = default).
-        self.locales =
-            q.locales
-                .iter()
-                .map(|l| l.value().clone())
-                .fold(Vec::new(), |mut acc, l| {
-                    if !acc.contains(&l) {
-                        acc.push(l);
-                    }
-                    acc
-                });
 
         self.text(&q.title, "the questionnaire title");
         self.text(&q.description, "the questionnaire description");
