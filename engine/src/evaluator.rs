@@ -307,11 +307,12 @@ impl Evaluator {
         }
         let mut values = Zeroizing::new(vec![None; c.item_ids.len()]);
         for (item, code) in request.answers.entries() {
-            let path = Some(format!("answers.{item}"));
+            // Built only when an error needs it: this loop runs per answer.
+            let path = || Some(format!("answers.{item}"));
             let Some(&idx) = c.item_index.get(item) else {
                 return Err(RequestError::new(
                     ErrorCode::UnknownItem,
-                    path,
+                    path(),
                     format!("`{}` has no item `{item}`", c.id),
                     crate::compile::suggest(
                         item,
@@ -324,7 +325,7 @@ impl Evaluator {
             if declined.get(topic).copied().unwrap_or(false) && code.is_some() {
                 return Err(RequestError::new(
                     ErrorCode::AnswerInDeclinedTopic,
-                    path,
+                    path(),
                     format!(
                         "item `{item}` is answered, but its topic `{}` is declined",
                         c.topics.get(topic).map_or("", String::as_str)
@@ -339,7 +340,7 @@ impl Evaluator {
                     let valid = scale.map(|s| s.codes.as_slice()).unwrap_or_default();
                     return Err(RequestError::new(
                         ErrorCode::InvalidCode,
-                        path,
+                        path(),
                         format!("the answer to item `{item}` is not a code of its scale"),
                         format!(
                             "answer with one of the codes {}, or null for no answer",
