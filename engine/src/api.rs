@@ -77,6 +77,17 @@ fn envelope(e: &RequestError) -> String {
     ErrorEnvelope::from(e).to_json()
 }
 
+/// The error envelope of an `invalid_request` a host detected itself (a bad
+/// handle, input that is not UTF-8), in the shape every other error has.
+pub fn invalid_request_json(message: &str, help: &str) -> String {
+    envelope(&RequestError::new(
+        ErrorCode::InvalidRequest,
+        None,
+        message,
+        help,
+    ))
+}
+
 /// Compiles from a JSON [`CompileRequest`]. On success, the evaluator and
 /// its [`CompileInfo`] as JSON; on failure, the error envelope.
 pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {

@@ -62,8 +62,7 @@ unsafe fn take(ptr: u32, len: u32) -> Result<String, String> {
     // initialised; we only read it, and copy before returning.
     let bytes = unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) };
     String::from_utf8(bytes.to_vec()).map_err(|e| {
-        error(
-            "invalid_request",
+        aspekt::api::invalid_request_json(
             &format!(
                 "the input is not UTF-8 (byte {})",
                 e.utf8_error().valid_up_to()
@@ -71,32 +70,6 @@ unsafe fn take(ptr: u32, len: u32) -> Result<String, String> {
             "pass UTF-8 encoded JSON",
         )
     })
-}
-
-/// An error envelope for failures of the ABI itself (bad handle, bad UTF-8).
-fn error(code: &str, message: &str, help: &str) -> String {
-    let body = format!(
-        "{{\"error\":{{\"code\":{},\"message\":{},\"path\":null,\"help\":{}}}}}",
-        quote(code),
-        quote(message),
-        quote(help)
-    );
-    body
-}
-
-fn quote(s: &str) -> String {
-    let mut out = String::with_capacity(s.len() + 2);
-    out.push('"');
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 fn with_handle(handle: u32, f: impl FnOnce(&Evaluator) -> String) -> String {
@@ -109,8 +82,7 @@ fn with_handle(handle: u32, f: impl FnOnce(&Evaluator) -> String) -> String {
     });
     match evaluator {
         Some(e) => f(&e),
-        None => error(
-            "invalid_request",
+        None => aspekt::api::invalid_request_json(
             &format!("handle {handle} is not a compiled definition"),
             "use a handle returned by aspekt_compile that has not been dropped",
         ),
@@ -183,8 +155,7 @@ pub extern "C" fn aspekt_compile(ptr: u32, len: u32) -> u64 {
                 Some((slot.generation << 16) | (index as u32 + 1))
             });
             let Some(handle) = handle else {
-                return give(error(
-                    "invalid_request",
+                return give(aspekt::api::invalid_request_json(
                     "65,535 definitions are compiled at once; none can be added",
                     "drop definitions you no longer need with aspekt_drop",
                 ));
