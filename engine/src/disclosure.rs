@@ -25,12 +25,11 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::hash::BuildHasherDefault;
 
-use rhai::{Dynamic, Engine, Map};
+use rhai::Engine;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::plan::{Choice, ResultPlan, ScorePlan, ScoreValue};
-use crate::rules::Returned;
+use crate::plan::{Choice, Chosen, ResultPlan, ScorePlan, ScoreValue};
 
 /// How many distinct states one analysis may hold.
 pub(crate) const STATE_BUDGET: usize = 200_000;
@@ -586,28 +585,14 @@ impl<'a> Layout<'a> {
                 let pos = self.scores.iter().position(|x| x == s)?;
                 values.push((id.clone(), self.score_value(pos, state)));
             }
-            let outcome = match &r.choice {
-                // Selections exist only in interview mode, which is not analysed.
-                Choice::Select { .. } => return None,
-                Choice::Bands => match values.first().map(|(_, v)| *v) {
-                    Some(ScoreValue::Value(v)) => r.band_of(v).map(|b| b as u64)?,
-                    _ => INSUFFICIENT,
-                },
-                Choice::Rule(rule) => {
-                    let mut map = Map::new();
-                    for (id, v) in values {
-                        let d = match v {
-                            ScoreValue::Value(x) => Dynamic::from_float(x),
-                            _ => Dynamic::UNIT,
-                        };
-                        map.insert(id.as_str().into(), d);
-                    }
-                    match rule.run(self.input.engine, map).ok()? {
-                        Returned::Outcome(o) => r.bands.iter().position(|b| b.id == o)? as u64,
-                        Returned::Insufficient => INSUFFICIENT,
-                        Returned::Number(_) => return None,
-                    }
-                }
+            // Selections exist only in interview mode, which is not analysed.
+            let outcome = match r.choose(
+                values.iter().map(|(id, v)| (id.as_str(), *v)),
+                self.input.engine,
+            ) {
+                Ok(Chosen::Band(b)) => b as u64,
+                Ok(Chosen::Insufficient) => INSUFFICIENT,
+                Err(_) => return None,
             };
             if let Some(slot) = state.get_mut(self.results_at + ci) {
                 *slot = outcome;
@@ -1015,29 +1000,10 @@ fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
             let p = input.scores.get(*s)?;
             values.push((id.clone(), p.compute(answers, false, input.engine).ok()?));
         }
-        match &r.choice {
-            Choice::Select { .. } => None,
-            Choice::Bands => match values.first().map(|(_, v)| *v) {
-                Some(ScoreValue::Value(v)) => r.band_of(v).map(|b| b as u64),
-                _ => Some(INSUFFICIENT),
-            },
-            Choice::Rule(rule) => {
-                let mut map = Map::new();
-                for (id, v) in values {
-                    let d = match v {
-                        ScoreValue::Value(x) => Dynamic::from_float(x),
-                        _ => Dynamic::UNIT,
-                    };
-                    map.insert(id.as_str().into(), d);
-                }
-                match rule.run(input.engine, map).ok()? {
-                    Returned::Outcome(o) => {
-                        r.bands.iter().position(|b| b.id == o).map(|b| b as u64)
-                    }
-                    Returned::Insufficient => Some(INSUFFICIENT),
-                    Returned::Number(_) => None,
-                }
-            }
+        match r.choose(values.iter().map(|(id, v)| (id.as_str(), *v)), input.engine) {
+            Ok(Chosen::Band(b)) => Some(b as u64),
+            Ok(Chosen::Insufficient) => Some(INSUFFICIENT),
+            Err(_) => None,
         }
     };
     // Seeds: every item at each code level; each input score's items high

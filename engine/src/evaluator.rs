@@ -9,10 +9,10 @@ use crate::compile::{BUILTIN_AUDIENCES, quote_list};
 use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, RequestError};
 use crate::model::{Definition, Mode, Text};
-use crate::plan::{Choice, ResultPlan, ScalePlan, ScorePlan, ScoreValue};
+use crate::plan::{Choice, Chosen, NotChosen, ResultPlan, ScalePlan, ScorePlan, ScoreValue};
 use crate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 use crate::request::Request;
-use crate::rules::{Returned, RuleFailure};
+use crate::rules::RuleFailure;
 
 /// Per-item values of one evaluation (`None` = unanswered), zeroized on drop.
 pub(crate) type Values = Zeroizing<Vec<Option<i64>>>;
@@ -411,78 +411,43 @@ impl Evaluator {
                     listed: chosen.into_iter().map(|(_, i)| i).collect(),
                 })
             }
-            Choice::Bands => match score_value(r.score)? {
-                ScoreValue::Declined => Ok(Outcome {
-                    status: Status::Declined,
-                    band: None,
-                    listed: Vec::new(),
-                }),
-                ScoreValue::Insufficient => Ok(Outcome {
-                    status: Status::Insufficient,
-                    band: None,
-                    listed: Vec::new(),
-                }),
-                ScoreValue::Value(v) => match r.band_of(v) {
-                    Some(b) => Ok(Outcome {
-                        status: Status::Ok,
-                        band: Some(b),
-                        listed: Vec::new(),
-                    }),
+            Choice::Bands | Choice::Rule(_) => {
+                // Input values straight into `choose` (no allocation for
+                // bands); a failing score rule is kept aside and wins.
+                let mut failure = None;
+                let values = r.inputs.iter().map(|(i, id)| {
+                    let v = score_value(*i).unwrap_or_else(|e| {
+                        failure.get_or_insert(e);
+                        ScoreValue::Insufficient
+                    });
+                    (id.as_str(), v)
+                });
+                let chosen = r.choose(values, &c.engine);
+                if let Some(e) = failure {
+                    return Err(e);
+                }
+                let (status, band) = match chosen {
+                    Ok(Chosen::Band(b)) => (Status::Ok, Some(b)),
+                    Ok(Chosen::Insufficient) => (Status::Insufficient, None),
                     // The compiler proves every reachable value lies in a band.
-                    None => Err(internal(&format!(
-                        "result `{}` has no band for a reachable value",
-                        r.id
-                    ))),
-                },
-            },
-            Choice::Rule(rule) => {
-                let mut input = rhai::Map::new();
-                for (i, id) in &r.inputs {
-                    let v = match score_value(*i)? {
-                        ScoreValue::Value(x) => rhai::Dynamic::from_float(x),
-                        _ => rhai::Dynamic::UNIT,
-                    };
-                    input.insert(id.as_str().into(), v);
-                }
-                let name = format!("result `{}`", r.id);
-                match rule
-                    .run(&c.engine, input)
-                    .map_err(|e| rule_failed(&name, &e))?
-                {
-                    Returned::Outcome(o) => match r.bands.iter().position(|b| b.id == o) {
-                        Some(b) => Ok(Outcome {
-                            status: Status::Ok,
-                            band: Some(b),
-                            listed: Vec::new(),
-                        }),
-                        None => Err(rule_failed(
-                            &name,
-                            &RuleFailure {
-                                // Not the string itself: a rule beyond the
-                                // compiler's enumeration could spell answers
-                                // into it, and errors get logged.
-                                message: format!(
-                                    "returned an outcome id ({} characters) that is not declared",
-                                    o.chars().count()
-                                ),
-                                limit: None,
-                            },
-                        )),
-                    },
-                    Returned::Insufficient => Ok(Outcome {
-                        status: Status::Insufficient,
-                        band: None,
-                        listed: Vec::new(),
-                    }),
-                    Returned::Number(_) => Err(rule_failed(
-                        &name,
-                        &RuleFailure {
-                            message: "returned a number; a result rule returns an outcome id"
-                                .to_string(),
-                            limit: None,
-                        },
-                    )),
-                }
+                    Err(NotChosen::NoBand) => {
+                        return Err(internal(&format!(
+                            "result `{}` has no band for a reachable value",
+                            r.id
+                        )));
+                    }
+                    Err(NotChosen::Rule(e)) => {
+                        return Err(rule_failed(&format!("result `{}`", r.id), &e));
+                    }
+                    Err(NotChosen::Selection) => {
+                        return Err(internal("a selection was scored as a score result"));
+                    }
+                };
+                Ok(Outcome {
+                    status,
+                    band,
+                    listed: Vec::new(),
+                })
             }
         }
     }

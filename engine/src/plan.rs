@@ -258,10 +258,79 @@ pub(crate) struct ResultPlan {
     pub(crate) waiver: Option<String>,
 }
 
+/// What a banded or rule result chose from its input scores.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Chosen {
+    /// This band or outcome (an index into `ResultPlan::bands`).
+    Band(usize),
+    /// An input was insufficient (bands), or the rule returned `insufficient()`.
+    Insufficient,
+}
+
+/// Why a result could not choose.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) enum NotChosen {
+    /// A value no band holds (the compiler proves this cannot happen).
+    NoBand,
+    /// The rule failed, or returned something it may not.
+    Rule(RuleFailure),
+    /// A selection: it chooses from answers, not from scores.
+    Selection,
+}
+
 impl ResultPlan {
     /// The index of the band holding `v`.
     pub(crate) fn band_of(&self, v: f64) -> Option<usize> {
         self.bands.iter().position(|b| b.min <= v && v <= b.max)
+    }
+
+    /// The outcome from the input scores' values, given in the order of
+    /// `inputs` with their ids: the band holding the value, or what the rule
+    /// returns. One place for evaluation, batches and the disclosure analysis.
+    pub(crate) fn choose<'a>(
+        &self,
+        values: impl IntoIterator<Item = (&'a str, ScoreValue)>,
+        engine: &Engine,
+    ) -> Result<Chosen, NotChosen> {
+        match &self.choice {
+            Choice::Select { .. } => Err(NotChosen::Selection),
+            Choice::Bands => match values.into_iter().next().map(|(_, v)| v) {
+                Some(ScoreValue::Value(v)) => {
+                    self.band_of(v).map(Chosen::Band).ok_or(NotChosen::NoBand)
+                }
+                _ => Ok(Chosen::Insufficient),
+            },
+            Choice::Rule(rule) => {
+                let mut input = Map::new();
+                for (id, v) in values {
+                    let d = match v {
+                        ScoreValue::Value(x) => Dynamic::from_float(x),
+                        _ => Dynamic::UNIT,
+                    };
+                    input.insert(id.into(), d);
+                }
+                match rule.run(engine, input).map_err(NotChosen::Rule)? {
+                    Returned::Outcome(o) => match self.bands.iter().position(|b| b.id == o) {
+                        Some(b) => Ok(Chosen::Band(b)),
+                        // Not the string itself: a rule beyond the compiler's
+                        // enumeration could spell answers into it.
+                        None => Err(NotChosen::Rule(RuleFailure {
+                            message: format!(
+                                "returned an outcome id ({} characters) that is not declared",
+                                o.chars().count()
+                            ),
+                            limit: None,
+                        })),
+                    },
+                    Returned::Insufficient => Ok(Chosen::Insufficient),
+                    Returned::Number(_) => Err(NotChosen::Rule(RuleFailure {
+                        message: "returned a number; a result rule returns an outcome id"
+                            .to_string(),
+                        limit: None,
+                    })),
+                }
+            }
+        }
     }
 }
 
