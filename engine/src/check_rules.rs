@@ -295,6 +295,9 @@ impl Checker<'_, '_> {
         if let Some(select) = &r.select {
             return self.selection(r, select, k, waiver);
         }
+        if let Some(strongest) = &r.strongest {
+            return self.strongest(r, strongest, k, waiver);
+        }
         if let Some(e) = &r.explanation {
             self.sink
                 .error(Code::InvalidRule, Some(e.span()), format!("result `{rid}` has an `explanation` but no `select`"))
@@ -388,17 +391,7 @@ impl Checker<'_, '_> {
                     .error(Code::ReservedId, Some(o.id.span()), format!("outcome id `{}` is reserved", o.id.value()))
                     .help("`declined` and `insufficient` are result statuses; return insufficient() instead");
             }
-            self.text(
-                &o.label,
-                &format!("the label of outcome `{}` of result `{rid}`", o.id.value()),
-            );
-            self.text(
-                &o.explanation,
-                &format!(
-                    "the explanation of outcome `{}` of result `{rid}`",
-                    o.id.value()
-                ),
-            );
+            self.outcome_texts(o, &rid);
         }
         let mut inputs = Vec::new();
         let mut topics = BTreeSet::new();
@@ -457,6 +450,21 @@ impl Checker<'_, '_> {
             k,
             waiver,
         }
+    }
+
+    /// An outcome's label and explanation are given in every locale.
+    pub(crate) fn outcome_texts(&mut self, o: &crate::model::OutcomeDef, rid: &str) {
+        self.text(
+            &o.label,
+            &format!("the label of outcome `{}` of result `{rid}`", o.id.value()),
+        );
+        self.text(
+            &o.explanation,
+            &format!(
+                "the explanation of outcome `{}` of result `{rid}`",
+                o.id.value()
+            ),
+        );
     }
 
     /// A selection result (interview mode): which items it may list.

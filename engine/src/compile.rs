@@ -752,6 +752,7 @@ impl Checker<'_, '_> {
             let plan = self.result(r, &scores, &score_index, &def.scores, &mut score_used, k);
             results.push(plan);
         }
+        self.sources(&def, &mut results);
         for (s, used) in def.scores.iter().zip(&score_used) {
             if !used {
                 self.sink

@@ -78,7 +78,7 @@ codes! {
     UnknownScore => "unknown_score",
     /// A result names an audience that is not declared.
     UnknownAudience => "unknown_audience",
-    /// An example names a result that does not exist.
+    /// An example or a `strongest` result names a result that does not exist.
     UnknownResult => "unknown_result",
     /// An item is asked but no score uses it.
     UnusedItem => "unused_item",
@@ -136,6 +136,10 @@ codes! {
     Disclosure => "disclosure",
     /// The disclosure guarantee of a result cannot be proven and it carries no waiver.
     DisclosureUnproven => "disclosure_unproven",
+    /// A `strongest` result compares results that are not comparable banded results.
+    InvalidStrongest => "invalid_strongest",
+    /// A `strongest` result reaches an audience that does not see one of its sources.
+    StrongestSourceHidden => "strongest_source_hidden",
 }
 
 impl fmt::Display for Code {

@@ -53,6 +53,9 @@ pub enum Method {
     Waived,
     /// Interview mode: selections were made in the open, nothing to protect.
     Interview,
+    /// A function of other results' outcomes that the same audience sees:
+    /// it inherits their findings (the smallest of them is given).
+    Derived,
 }
 
 /// The analysis of one outcome of one result for one audience.
@@ -79,7 +82,8 @@ pub struct ResultFinding {
     pub k: u32,
     /// How the guarantee was established.
     pub method: Method,
-    /// Other results analysed jointly with this one (same audience, shared items).
+    /// Other results analysed jointly with this one (same audience, shared
+    /// items); for a derived result, the results it is computed from.
     pub jointly_with: Vec<String>,
     /// Per outcome.
     pub outcomes: Vec<OutcomeFinding>,
@@ -171,8 +175,10 @@ pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven
             .iter()
             .enumerate()
             .filter(|(_, r)| r.audiences.iter().any(|a| a == audience))
+            .filter(|(_, r)| !matches!(r.choice, Choice::Strongest { .. }))
             .map(|(i, _)| i)
             .collect();
+        let first = report.results.len();
         for component in components(input, &visible) {
             analyse_component(
                 input,
@@ -184,8 +190,64 @@ pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven
                 &mut unproven,
             );
         }
+        let derived: Vec<ResultFinding> = input
+            .results
+            .iter()
+            .filter(|r| r.audiences.iter().any(|a| a == audience))
+            .filter_map(|r| match &r.choice {
+                Choice::Strongest { sources, .. } => Some(inherited(
+                    input,
+                    audience,
+                    r,
+                    sources,
+                    report.results.get(first..).unwrap_or_default(),
+                )),
+                _ => None,
+            })
+            .collect();
+        report.results.extend(derived);
     }
     (report, leaks, unproven)
+}
+
+/// The finding of a result computed from other results' outcomes alone
+/// (the compiler makes sure the audience sees every source): what the
+/// audience learns from it, it already learns from the sources, so each of
+/// its outcomes is as ambiguous as the least ambiguous source outcome.
+fn inherited(
+    input: &Input<'_>,
+    audience: &str,
+    r: &ResultPlan,
+    sources: &[usize],
+    findings: &[ResultFinding],
+) -> ResultFinding {
+    let ids: Vec<&str> = sources
+        .iter()
+        .filter_map(|&s| input.results.get(s).map(|x| x.id.as_str()))
+        .collect();
+    let worst = findings
+        .iter()
+        .filter(|f| ids.contains(&f.result.as_str()))
+        .flat_map(|f| f.outcomes.iter())
+        .filter(|o| o.min_ambiguity.is_some())
+        .min_by_key(|o| o.min_ambiguity);
+    ResultFinding {
+        audience: audience.to_string(),
+        result: r.id.clone(),
+        k: r.k,
+        method: Method::Derived,
+        jointly_with: ids.iter().map(|s| s.to_string()).collect(),
+        outcomes: r
+            .bands
+            .iter()
+            .map(|b| OutcomeFinding {
+                outcome: b.id.clone(),
+                min_ambiguity: worst.and_then(|o| o.min_ambiguity),
+                worst_item: worst.and_then(|o| o.worst_item.clone()),
+            })
+            .collect(),
+        waiver: None,
+    }
 }
 
 /// Items a result depends on.

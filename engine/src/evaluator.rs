@@ -129,7 +129,8 @@ pub struct Evaluator {
 pub(crate) struct Outcome {
     pub(crate) status: Status,
     pub(crate) band: Option<usize>,
-    /// Items a selection result lists (interview mode), in order.
+    /// Items a selection result lists (interview mode), or results a
+    /// strongest result names, in order.
     pub(crate) listed: Vec<usize>,
 }
 
@@ -411,6 +412,45 @@ impl Evaluator {
                     listed: chosen.into_iter().map(|(_, i)| i).collect(),
                 })
             }
+            Choice::Strongest { sources, min_band } => {
+                // Only the sources' outcomes: nothing their audience does not
+                // already see.
+                let mut reached: Vec<(usize, usize)> = Vec::new();
+                for &si in sources {
+                    let source = c
+                        .results
+                        .get(si)
+                        .ok_or_else(|| internal("a strongest result names a missing result"))?;
+                    if matches!(source.choice, Choice::Strongest { .. }) {
+                        return Err(internal("a strongest result compares a strongest result"));
+                    }
+                    let o = self.outcome(source, values, declined)?;
+                    if let (Status::Ok, Some(b)) = (o.status, o.band) {
+                        reached.push((si, b));
+                    }
+                }
+                let Some(top) = reached.iter().map(|&(_, b)| b).max() else {
+                    return Ok(Outcome {
+                        status: Status::Insufficient,
+                        band: None,
+                        listed: Vec::new(),
+                    });
+                };
+                let listed: Vec<usize> = if top >= *min_band {
+                    reached
+                        .iter()
+                        .filter(|&&(_, b)| b == top)
+                        .map(|&(si, _)| si)
+                        .collect()
+                } else {
+                    Vec::new()
+                };
+                Ok(Outcome {
+                    status: Status::Ok,
+                    band: Some(usize::from(!listed.is_empty())),
+                    listed,
+                })
+            }
             Choice::Bands | Choice::Rule(_) => {
                 // Input values straight into `choose` (no allocation for
                 // bands); a failing score rule is kept aside and wins.
@@ -458,12 +498,23 @@ impl Evaluator {
         let (label, explanation) = match (o.status, o.band.and_then(|b| r.bands.get(b))) {
             // A selection lists what was chosen together, in the open.
             (Status::Ok, Some(b)) if !o.listed.is_empty() => (
-                o.listed
-                    .iter()
-                    .filter_map(|&i| c.definition.items.get(i))
-                    .map(|it| pick(it.text.value()))
-                    .collect::<Vec<_>>()
-                    .join("; "),
+                match r.choice {
+                    // The titles of the strongest results.
+                    Choice::Strongest { .. } => o
+                        .listed
+                        .iter()
+                        .filter_map(|&i| c.definition.results.get(i))
+                        .map(|x| pick(x.title.value()))
+                        .collect::<Vec<_>>(),
+                    // The items selected together.
+                    _ => o
+                        .listed
+                        .iter()
+                        .filter_map(|&i| c.definition.items.get(i))
+                        .map(|it| pick(it.text.value()))
+                        .collect::<Vec<_>>(),
+                }
+                .join("; "),
                 pick(&b.explanation),
             ),
             (Status::Ok, Some(b)) => (pick(&b.label), pick(&b.explanation)),

@@ -30,6 +30,7 @@
 pub mod api;
 pub mod batch;
 mod check_rules;
+mod check_strongest;
 mod compile;
 mod diagnostic;
 mod disclosure;

@@ -317,6 +317,12 @@ pub struct ResultDef {
     /// The explanation shown with a selection's list, per locale.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub explanation: Option<Sp<Text>>,
+    /// Names the strongest of several banded results: those in the highest
+    /// band any of them reached, when that band is at least `min_band`. Its
+    /// outcomes are `listed` and `none` (declared with `[[result.outcome]]`).
+    /// It says nothing its source results do not already say.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub strongest: Option<Sp<Strongest>>,
     /// Releases this result although the disclosure check cannot prove it
     /// safe: the reason, shown in the transparency statement. Use sparingly.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -361,6 +367,17 @@ pub struct Select {
     /// List at most this many (highest codes first; ties in item order).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub top: Option<Sp<u32>>,
+}
+
+/// Which results a `strongest` result compares.
+#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Strongest {
+    /// Banded results with the same band ids, in one topic, each released to
+    /// every audience of this result.
+    pub results: Sp<Vec<Sp<String>>>,
+    /// The lowest band that counts: below it, the outcome is `none`.
+    pub min_band: Sp<String>,
 }
 
 /// One outcome a rule result may return.

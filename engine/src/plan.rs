@@ -238,6 +238,13 @@ pub(crate) enum Choice {
         min_code: i64,
         top: usize,
     },
+    /// Names the `sources` (result indices) in the highest band any of them
+    /// reached, when it is at least `min_band`. Bands: `none` (0) and
+    /// `listed` (1). A function of the sources' outcomes alone.
+    Strongest {
+        sources: Vec<usize>,
+        min_band: usize,
+    },
 }
 
 /// A resolved result.
@@ -274,7 +281,8 @@ pub(crate) enum NotChosen {
     NoBand,
     /// The rule failed, or returned something it may not.
     Rule(RuleFailure),
-    /// A selection: it chooses from answers, not from scores.
+    /// A selection or a strongest result: it chooses from answers or from
+    /// other results, not from scores.
     Selection,
 }
 
@@ -293,7 +301,7 @@ impl ResultPlan {
         engine: &Engine,
     ) -> Result<Chosen, NotChosen> {
         match &self.choice {
-            Choice::Select { .. } => Err(NotChosen::Selection),
+            Choice::Select { .. } | Choice::Strongest { .. } => Err(NotChosen::Selection),
             Choice::Bands => match values.into_iter().next().map(|(_, v)| v) {
                 Some(ScoreValue::Value(v)) => {
                     self.band_of(v).map(Chosen::Band).ok_or(NotChosen::NoBand)

@@ -187,6 +187,21 @@ fn every_code_has_a_case() {
 }
 
 #[test]
+fn every_code_is_in_the_books_reference() {
+    let book = Path::new(env!("CARGO_MANIFEST_DIR")).join("../book/src/diagnostics.md");
+    let text = fs::read_to_string(book).unwrap();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|c| c.as_str())
+        .filter(|c| !text.contains(&format!("| `{c}` |")))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a row in book/src/diagnostics.md: {missing:?}"
+    );
+}
+
+#[test]
 fn valid_fixture_is_clean_and_its_examples_pass() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/valid.toml");
     let text = fs::read_to_string(path).unwrap();

@@ -362,6 +362,8 @@ fn disclosure_table(e: &Evaluator) -> String {
             .unwrap_or_default();
         let joint = if f.jointly_with.is_empty() {
             String::new()
+        } else if f.method == aspekt::Method::Derived {
+            format!(" from {}", f.jointly_with.join(", "))
         } else {
             format!(", jointly with {}", f.jointly_with.join(", "))
         };
