@@ -373,6 +373,118 @@ fn brs_every_answer_pattern_is_banded_by_its_keyed_mean() {
     }
 }
 
+// ----------------------------------------------------------------- ORVIS
+
+/// ORVIS: the field of item `q<n>` (items rotate through the eight fields
+/// up to 80; 81–92 complete the longer ones).
+const ORVIS_FIELDS: [&str; 8] = [
+    "leadership",
+    "organization",
+    "altruism",
+    "creativity",
+    "analysis",
+    "producing",
+    "adventuring",
+    "erudition",
+];
+
+fn orvis_field(item: usize) -> &'static str {
+    match item {
+        1..=80 => ORVIS_FIELDS[(item - 1) % 8],
+        81 | 86 => "leadership",
+        82 | 87 | 90 => "organization",
+        83 | 88 | 91 => "altruism",
+        _ => "creativity",
+    }
+}
+
+#[test]
+fn orvis_scores_each_field_by_the_mean_of_its_items() {
+    let orvis = lib("orvis");
+    // Each field answered with its own mix: its odd-numbered items (counted
+    // within the field) get the second code, the even ones the first.
+    let pairs = [
+        (1, 2),
+        (2, 3),
+        (4, 3),
+        (4, 5),
+        (5, 5),
+        (1, 1),
+        (2, 2),
+        (4, 4),
+    ];
+    let mut counts = std::collections::BTreeMap::new();
+    let codes: Vec<Option<i64>> = (1..=92)
+        .map(|item| {
+            let f = orvis_field(item);
+            let n = counts.entry(f).or_insert(0usize);
+            *n += 1;
+            let (a, b) = pairs[ORVIS_FIELDS.iter().position(|x| *x == f).unwrap()];
+            Some(if *n % 2 == 0 { a } else { b })
+        })
+        .collect();
+    assert_eq!(
+        counts.values().copied().collect::<Vec<_>>(),
+        // adventuring, altruism, analysis, creativity, erudition,
+        // leadership, organization, producing
+        [10, 13, 10, 14, 10, 12, 13, 10],
+    );
+    let report = eval(&orvis, &request(&codes));
+    let bands: Vec<(String, String)> = report
+        .results
+        .iter()
+        .map(|r| {
+            (
+                r.id.clone(),
+                r.band.as_ref().map(|b| b.id.clone()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    let want = [
+        ("leadership", "low"),      // 1 and 2: mean 1.5
+        ("organization", "middle"), // (7×3 + 6×2) / 13 = 2.54
+        ("altruism", "middle"),     // (7×3 + 6×4) / 13 = 3.46
+        ("creativity", "high"),     // 4 and 5: mean 4.5
+        ("analysis", "high"),       // 5: mean 5
+        ("producing", "low"),       // 1
+        ("adventuring", "low"),     // 2
+        ("erudition", "high"),      // 4
+        ("strongest", "listed"),
+    ];
+    let want: Vec<(String, String)> = want
+        .iter()
+        .map(|(a, b)| (a.to_string(), b.to_string()))
+        .collect();
+    assert_eq!(bands, want);
+    // The strongest fields: every field in `high`, in the definition's order.
+    let strongest = report.results.iter().find(|r| r.id == "strongest").unwrap();
+    assert_eq!(
+        strongest.label,
+        "Kreativität; Analyse; Sprache und Belesenheit"
+    );
+    let en = orvis.evaluate(&request(&codes).with_locale("en")).unwrap();
+    let strongest = en.results.iter().find(|r| r.id == "strongest").unwrap();
+    assert_eq!(strongest.label, "Creativity; Analysis; Erudition");
+}
+
+#[test]
+fn orvis_names_no_field_when_none_reaches_strong_interest() {
+    let orvis = lib("orvis");
+    let codes: Vec<Option<i64>> = (1..=92)
+        .map(|item| {
+            Some(if orvis_field(item) == "analysis" {
+                3
+            } else {
+                2
+            })
+        })
+        .collect();
+    let report = eval(&orvis, &request(&codes));
+    let strongest = report.results.iter().find(|r| r.id == "strongest").unwrap();
+    assert_eq!(strongest.band.as_ref().unwrap().id, "none");
+    assert_eq!(strongest.label, "Kein Bereich mit großem Interesse");
+}
+
 // ----------------------------------------------------------------- GSE
 
 /// GSE: mean of answered items × 10, rounded; at most three items missing.
