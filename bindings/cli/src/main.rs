@@ -117,7 +117,7 @@ enum Command {
     /// {"consent": {"notice": "2026-11"}, "locale": "de", "instruments":
     /// {"who5": {"answers": {"q1": 3, …}, "declined": []}}}.
     Take {
-        /// Definition files or library ids (default: who5 brs gse).
+        /// Definition files or library ids (default: the counselling profile of definitions/PROFILE.md).
         definitions: Vec<String>,
         /// Locale (default: the first definition's default locale).
         #[arg(long)]
