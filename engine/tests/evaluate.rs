@@ -462,6 +462,18 @@ fn orvis_scores_each_field_by_the_mean_of_its_items() {
         strongest.label,
         "Kreativität; Analyse; Sprache und Belesenheit"
     );
+    // As text: a list, not a level ("Stufe 2 / 2" would mean nothing).
+    let text = orvis.render_text(&report);
+    assert!(
+        text.contains(
+            "\nIhre stärksten Interessenbereiche: Kreativität; Analyse; Sprache und Belesenheit\n"
+        ),
+        "{text}"
+    );
+    assert!(
+        text.contains("Führung: Eher wenig Interesse  (Stufe 1 / 3)\n"),
+        "{text}"
+    );
     let en = orvis.evaluate(&request(&codes).with_locale("en")).unwrap();
     let strongest = en.results.iter().find(|r| r.id == "strongest").unwrap();
     assert_eq!(strongest.label, "Creativity; Analysis; Erudition");
