@@ -4,7 +4,9 @@
 //! `Serialize`, its `Debug` is redacted, and its memory is zeroized on drop.
 
 use std::fmt;
+use std::hash::{Hash, Hasher};
 
+use rustc_hash::{FxHashSet, FxHasher};
 use schemars::JsonSchema;
 use serde::de::{MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
@@ -100,10 +102,17 @@ impl<'de> Deserialize<'de> for Answers {
                 f.write_str("an object mapping item ids to integer codes (or null)")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answers, A::Error> {
-                let mut answers = Answers::new();
+                let mut answers = Answers::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+                // Hashes of the item ids seen (ids, not answers): a repeated
+                // id is confirmed by a scan only when its hash repeats, so
+                // the check stays linear.
+                let mut seen = FxHashSet::default();
                 while let Some(key) = map.next_key::<String>()? {
                     let code = map.next_value::<Option<Code>>()?.map(|c| c.0);
-                    if answers.entries.iter().any(|(id, _)| *id == key) {
+                    let mut h = FxHasher::default();
+                    key.hash(&mut h);
+                    if !seen.insert(h.finish()) && answers.entries.iter().any(|(id, _)| *id == key)
+                    {
                         return Err(serde::de::Error::custom(format_args!(
                             "item `{key}` is answered twice"
                         )));

@@ -1687,3 +1687,25 @@ fn selections_list_fields_highest_first_ties_in_order_at_most_top() {
     // The other topic: nothing rated, so nothing listed.
     assert_eq!(report.results[1].band.as_ref().unwrap().id, "none");
 }
+
+/// A repeated item id is found however many answers come before it (the
+/// check is by hash, confirmed by a scan), and it names the item.
+#[test]
+fn a_repeated_item_is_found_among_many_answers() {
+    let who5 = lib("who5");
+    let mut json = String::from(r#"{"consent": {"notice": "2026-11"}, "answers": {"q1": 3, "#);
+    for i in 0..10_000 {
+        json.push_str(&format!(r#""x{i}": 1, "#));
+    }
+    json.push_str(r#""q1": 4}}"#);
+    let err = json_err(&who5, &json);
+    assert_err(&err, ErrorCode::InvalidRequest, Some("answers"));
+    assert!(
+        error_text(&err).contains("item `q1` is answered twice"),
+        "{err}"
+    );
+    // Without the repetition, the first unknown item is what is wrong.
+    let json = json.replace(r#""q1": 4}}"#, r#""q2": 4}}"#);
+    let err = json_err(&who5, &json);
+    assert_err(&err, ErrorCode::UnknownItem, Some("answers.x0"));
+}
