@@ -8,16 +8,22 @@
 # 2. `wasm-opt -Oz` when it is installed (Debian/Ubuntu: `apt-get install
 #    binaryen`; optional — without it the cargo output is used as is);
 # 3. copies the result to bindings/wasm/js/aspekt.wasm, next to the ES module
-#    that loads it by default, and prints its raw and gzip sizes.
+#    that loads it by default, and prints its raw and gzip sizes;
+# 4. writes the instrument library bundle `library.json` beside it
+#    (bindings/wasm/library.py, Python 3.11+): the module embeds no library
+#    (that would add about 240 KB), and aspekt.js loads the bundle for
+#    `library()` and `compileLibrary(id)`.
 #
 # Environment: WASM_OPT=0 skips wasm-opt even when it is installed;
-# OUT=path writes the module somewhere else instead.
+# OUT=path writes the module somewhere else instead (the bundle goes beside
+# it); LIBRARY_OUT=path writes the bundle somewhere else.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
 target="wasm32-unknown-unknown"
 out="${OUT:-$here/js/aspekt.wasm}"
+library_out="${LIBRARY_OUT:-$(dirname "$out")/library.json}"
 
 export PATH="${CARGO_HOME:-$HOME/.cargo}/bin:$PATH"
 
@@ -58,3 +64,8 @@ kib() { awk -v b="$1" 'BEGIN { printf "%.0f KiB", b / 1024 }'; }
 echo "built ${out#"$root"/}  ($how)"
 echo "  raw:  $raw bytes ($(kib "$raw"))"
 echo "  gzip: $gz bytes ($(kib "$gz"))"
+
+python3 "$here/library.py" "$library_out"
+lraw=$(wc -c <"$library_out")
+lgz=$(gzip -9c "$library_out" | wc -c)
+echo "built ${library_out#"$root"/}  (the instrument library: $(kib "$lraw"), gzip $(kib "$lgz"))"
