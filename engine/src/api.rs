@@ -112,6 +112,9 @@ pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
             };
             (Source::new(name, text), options)
         }
+        (None, Some(id)) if !crate::library::EMBEDDED => {
+            return Err(envelope(&no_library_to_compile(&id)));
+        }
         (None, Some(id)) => match crate::library::get(&id) {
             Some(entry) => (entry.source(), entry.options()),
             None => {
@@ -248,7 +251,30 @@ pub fn library() -> Vec<LibraryEntry> {
         .collect()
 }
 
-/// [`library`] as JSON.
+/// [`library`] as JSON; the error envelope when this build embeds no
+/// library ([`crate::library::EMBEDDED`]).
 pub fn library_json() -> String {
+    if !crate::library::EMBEDDED {
+        return envelope(&RequestError::new(
+            ErrorCode::InvalidRequest,
+            None,
+            "this build of aspekt embeds no instrument library to list (the WebAssembly module is built without it, to stay small)",
+            "read the listing from library.json, which bindings/wasm/build.sh writes beside aspekt.wasm: its `entries` are this listing and its `instruments` the texts to compile (aspekt.js loads it for library() and compileLibrary())",
+        ));
+    }
     serde_json::to_string(&library()).unwrap_or_default()
+}
+
+/// The error for `{"library": id}` in a build without the library.
+fn no_library_to_compile(id: &str) -> RequestError {
+    RequestError::new(
+        ErrorCode::UnknownDefinition,
+        Some("library".to_string()),
+        format!(
+            "this build of aspekt embeds no instrument library, so it cannot compile `{id}` by id (the WebAssembly module is built without it, to stay small)"
+        ),
+        format!(
+            "send the instrument's text instead: {{\"definition\": <text of definitions/{id}/definition.toml>, \"name\": \"definitions/{id}/definition.toml\", \"files\": {{<rule file>: <text>}}}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you"
+        ),
+    )
 }

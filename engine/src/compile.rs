@@ -157,8 +157,7 @@ fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, Compi
             "a definition script must run to completion within the sandbox and return an object map",
         )
     })?;
-    let text = rhai::serde::from_dynamic::<toml::Table>(&value)
-        .map_err(|e| e.to_string())
+    let text = crate::rules::definition_table(&value)
         .and_then(|table| toml::to_string(&table).map_err(|e| e.to_string()))
         .map_err(|e| {
             fail(

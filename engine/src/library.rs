@@ -21,6 +21,11 @@ static ENTRIES: &[RawEntry] = &[];
 #[cfg(not(feature = "library"))]
 static PROFILE: &[&str] = &[];
 
+/// Whether this build embeds the library (the `library` feature). The
+/// WebAssembly module does not: it ships the library beside it as
+/// `library.json` (`bindings/wasm/build.sh`) to stay small.
+pub const EMBEDDED: bool = cfg!(feature = "library");
+
 /// The counselling profile: the library instruments a counselling session
 /// goes through by default, in order (`definitions/PROFILE.md`). Each is its
 /// own voluntary part.

@@ -847,6 +847,72 @@ fn run_definition_script_here(
     Ok(value)
 }
 
+/// The object map a definition script returned, as a TOML table: maps become
+/// tables, arrays arrays, and integers, floats, booleans, strings and
+/// characters their TOML values. Anything else (`()`, a function pointer, a
+/// range) has no TOML form and is refused with its key path. Nesting is
+/// bounded by [`run_definition_script`] ([`DEFINITION_DEPTH`]).
+pub(crate) fn definition_table(value: &Dynamic) -> Result<toml::Table, String> {
+    match toml_value(value, &mut String::new())? {
+        toml::Value::Table(t) => Ok(t),
+        _ => Err(format!(
+            "it returns {} instead of an object map",
+            value.type_name()
+        )),
+    }
+}
+
+fn toml_value(value: &Dynamic, path: &mut String) -> Result<toml::Value, String> {
+    if let Some(m) = value.read_lock::<Map>() {
+        let mut table = toml::Table::new();
+        for (key, v) in m.iter() {
+            let len = path.len();
+            if !path.is_empty() {
+                path.push('.');
+            }
+            path.push_str(key);
+            let converted = toml_value(v, path)?;
+            path.truncate(len);
+            table.insert(key.to_string(), converted);
+        }
+        return Ok(toml::Value::Table(table));
+    }
+    if let Some(a) = value.read_lock::<Array>() {
+        let mut array = Vec::with_capacity(a.len());
+        for (i, v) in a.iter().enumerate() {
+            let len = path.len();
+            path.push_str(&format!("[{i}]"));
+            array.push(toml_value(v, path)?);
+            path.truncate(len);
+        }
+        return Ok(toml::Value::Array(array));
+    }
+    if let Ok(i) = value.as_int() {
+        return Ok(toml::Value::Integer(i));
+    }
+    if let Ok(f) = value.as_float() {
+        return Ok(toml::Value::Float(f));
+    }
+    if let Ok(b) = value.as_bool() {
+        return Ok(toml::Value::Boolean(b));
+    }
+    if let Ok(c) = value.as_char() {
+        return Ok(toml::Value::String(c.to_string()));
+    }
+    if let Some(s) = value.read_lock::<ImmutableString>() {
+        return Ok(toml::Value::String(s.to_string()));
+    }
+    let at = if path.is_empty() {
+        "the definition".to_string()
+    } else {
+        format!("`{path}`")
+    };
+    Err(format!(
+        "{at} is {}, which TOML cannot represent; use a string, number, boolean, array or object map (leave an optional key out instead of setting it to ())",
+        value.type_name()
+    ))
+}
+
 /// Whether arrays and maps in `v` nest more than `max` levels deep. The
 /// recursion stops at `max`.
 fn nests_deeper(v: &Dynamic, max: usize) -> bool {

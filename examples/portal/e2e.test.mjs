@@ -122,6 +122,10 @@ test("portal: consent, answer, skip a topic, submit, report; no answers leave th
     requests.some((r) => r.url.endsWith("/aspekt/aspekt.wasm")),
     `the module was loaded: ${requests.map((r) => r.url)}`,
   );
+  assert.ok(
+    requests.some((r) => r.url.endsWith("/aspekt/library.json")),
+    `the instrument library was loaded beside it: ${requests.map((r) => r.url)}`,
+  );
 
   await q.getByRole("heading", { name: "Ihre Fragebögen" }).waitFor();
   await q.getByRole("heading", { name: "Datenschutzhinweis" }).waitFor();
@@ -244,7 +248,15 @@ test("portal: consent, answer, skip a topic, submit, report; no answers leave th
   }
   assert.deepEqual(
     [...new Set(requests.map((r) => new URL(r.url).pathname))].sort(),
-    ["/", "/aspekt/aspekt-questionnaire.js", "/aspekt/aspekt.js", "/aspekt/aspekt.wasm", "/portal.css", "/portal.js"],
+    [
+      "/",
+      "/aspekt/aspekt-questionnaire.js",
+      "/aspekt/aspekt.js",
+      "/aspekt/aspekt.wasm",
+      "/aspekt/library.json",
+      "/portal.css",
+      "/portal.js",
+    ],
   );
 });
 

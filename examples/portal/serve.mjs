@@ -19,12 +19,15 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 const portal = new URL("./", import.meta.url);
 const js = new URL("../../bindings/wasm/js/", import.meta.url);
 const wasm = process.env.ASPEKT_WASM ? pathToFileURL(process.env.ASPEKT_WASM) : new URL("aspekt.wasm", js);
+// The instrument library bundle build.sh writes beside the module.
+const library = new URL("library.json", wasm);
 
 const TYPES = {
   html: "text/html; charset=utf-8",
   css: "text/css; charset=utf-8",
   js: "text/javascript; charset=utf-8",
   wasm: "application/wasm",
+  json: "application/json",
 };
 
 /** URL path → file. Nothing else is served. */
@@ -36,6 +39,7 @@ const FILES = {
   "/aspekt/aspekt.js": new URL("aspekt.js", js),
   "/aspekt/aspekt-questionnaire.js": new URL("aspekt-questionnaire.js", js),
   "/aspekt/aspekt.wasm": wasm,
+  "/aspekt/library.json": library,
 };
 
 const HEADERS = {
@@ -63,7 +67,7 @@ function handle(req, res) {
   }
   const file = Object.hasOwn(FILES, path) ? FILES[path] : null;
   if (!file || !existsSync(file)) {
-    const hint = path === "/aspekt/aspekt.wasm" ? "build it with `bash bindings/wasm/build.sh`\n" : "";
+    const hint = path === "/aspekt/aspekt.wasm" || path === "/aspekt/library.json" ? "build it with `bash bindings/wasm/build.sh`\n" : "";
     res.writeHead(404, { ...HEADERS, "Content-Type": "text/plain; charset=utf-8" });
     res.end(`not found: ${path}\n${hint}`);
     return;

@@ -32,7 +32,13 @@ def call(fn, *args, text=None):
     return json.loads(out)
 
 assert ex["aspekt_abi_version"](store) == 1
-compiled = call(ex["aspekt_compile"], text=json.dumps({"library": "who5"}))
+# The module embeds no instrument library: build.sh writes it beside the
+# module as library.json, and a host sends an instrument's text, name and
+# rule files in the compile request.
+with open("bindings/wasm/js/library.json", encoding="utf-8") as f:
+    who5 = json.load(f)["instruments"]["who5"]
+compiled = call(ex["aspekt_compile"], text=json.dumps(
+    {"definition": who5["definition"], "name": who5["name"], "files": who5["files"]}))
 handle = compiled["handle"]
 request = {"answers": {"q1": 3, "q2": 4, "q3": 2, "q4": 3, "q5": 3}, "consent": {"notice": "2026-11"}, "locale": "en"}
 report = call(ex["aspekt_evaluate"], handle, text=json.dumps(request))

@@ -11,8 +11,9 @@
 // Flow: privacy notice and transparency statement → consent → topics (each
 // can be skipped) → evaluation in the page → the participant's report.
 //
-// Privacy: the only network request is the one that loads the WebAssembly
-// module. Answers live in this element's memory, are evaluated by the module
+// Privacy: the only network requests are the ones that load the WebAssembly
+// module and the instrument library beside it (`library.json`, see
+// aspekt.js). Answers live in this element's memory, are evaluated by the module
 // in the page and are never sent anywhere; the answer controls are not in a
 // <form>, so not even a broken script can submit them. The `aspekt-report`
 // event carries the report, which holds no answers.

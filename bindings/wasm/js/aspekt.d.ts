@@ -217,7 +217,7 @@ export interface CompileInfo {
   warnings: Diagnostic[];
 }
 
-/** One instrument of the built-in library. */
+/** One instrument of the library (an entry of `library.json`). */
 export interface LibraryEntry {
   id: string;
   version: string;
@@ -347,6 +347,8 @@ export interface AspektExports {
   aspekt_compile(ptr: number, len: number): bigint;
   aspekt_evaluate(handle: number, ptr: number, len: number): bigint;
   aspekt_disclosure(handle: number): bigint;
+  /** Lists the embedded library; the module embeds none, so this returns
+   * an `invalid_request` envelope that points to `library.json`. */
   aspekt_library(): bigint;
   aspekt_drop(handle: number): void;
   aspekt_transparency?(handle: number, ptr: number, len: number): bigint;
@@ -363,6 +365,29 @@ export type ModuleSource =
   | ArrayBufferView
   | WebAssembly.Module;
 
+/** The instrument library bundle `library.json` that
+ * bindings/wasm/build.sh writes beside the module. */
+export interface LibraryBundle {
+  format: 1;
+  /** The counselling profile: instrument ids in session order. */
+  profile: string[];
+  /** The listing, sorted by id. */
+  entries: LibraryEntry[];
+  /** Each instrument's text by id: its path (the compile `name`), the
+   * definition and its rule files by file name. */
+  instruments: Record<string, { name: string; definition: string; files: Record<string, string> }>;
+}
+
+/** Where the library bundle comes from; `false` loads none. */
+export type LibrarySource = string | URL | Response | ArrayBuffer | ArrayBufferView | LibraryBundle;
+
+export interface LoadOptions {
+  /** The library bundle (default: `library.json` beside the module when it
+   * is given by URL, else beside aspekt.js; a missing default bundle is
+   * reported by `library()` and `compileLibrary()`), or `false`. */
+  library?: LibrarySource | PromiseLike<LibrarySource> | false;
+}
+
 export interface CompileOptions {
   /** The definition's name for diagnostics (default `definition.toml`);
    * a name ending in `.rhai` compiles a definition written in Rhai. */
@@ -375,8 +400,8 @@ export interface CompileOptions {
 export declare class Aspekt {
   /** Loads the module: a URL (default: `aspekt.wasm` beside aspekt.js;
    * `file:` URLs are read from disk in Node), a Response, bytes, or a
-   * compiled WebAssembly.Module. */
-  static load(source?: ModuleSource | PromiseLike<ModuleSource>): Promise<Aspekt>;
+   * compiled WebAssembly.Module; and the instrument library bundle. */
+  static load(source?: ModuleSource | PromiseLike<ModuleSource>, options?: LoadOptions): Promise<Aspekt>;
   constructor(instance: WebAssembly.Instance);
   readonly abiVersion: number;
   readonly exports: AspektExports;
@@ -385,15 +410,24 @@ export declare class Aspekt {
   readonly hasTransparency: boolean;
   /** Whether the module exports `aspekt_form`. */
   readonly hasForm: boolean;
-  /** The built-in instrument library. */
+  /** Loads or replaces the instrument library bundle. */
+  loadLibrary(source: LibrarySource | PromiseLike<LibrarySource>): Promise<void>;
+  /** Whether an instrument library is loaded. */
+  readonly hasLibrary: boolean;
+  /** The instrument library; throws {@link DefinitionError} when none is
+   * loaded. */
   library(): LibraryEntry[];
+  /** The counselling profile: instrument ids in session order. */
+  profile(): string[];
   /** Compiles a definition; throws {@link DefinitionError}. */
   compile(text: string, options?: CompileOptions): Definition;
-  /** Compiles a library instrument; throws {@link DefinitionError}
-   * (`unknown_definition`). */
+  /** Compiles a library instrument from the loaded bundle; throws
+   * {@link DefinitionError} (`unknown_definition`) for an unknown id or
+   * when no library is loaded. */
   compileLibrary(id: string): Definition;
-  /** Compiles from a raw compile request (`{"definition": …}` or
-   * `{"library": …}`). */
+  /** Compiles from a raw compile request (`{"definition": …, "name": …,
+   * "files": …}`; the module embeds no library, so `{"library": …}` gives
+   * `unknown_definition` with help). */
   compileJson(json: string): Definition;
 }
 

@@ -3,7 +3,7 @@
 //
 //   import { Aspekt } from "./aspekt.js";
 //   const aspekt = await Aspekt.load();               // ./aspekt.wasm beside this file
-//   const who5 = aspekt.compileLibrary("who5");
+//   const who5 = aspekt.compileLibrary("who5");       // from ./library.json beside it
 //   const report = who5.evaluate({ answers: { q1: 3 }, consent: { notice: "2026-11" } });
 //
 // The memory protocol of the module (see bindings/wasm/src/lib.rs): the host
@@ -12,6 +12,12 @@
 // BigInt in JavaScript), and returns both the input and the result buffer
 // with `aspekt_free`. Everything here follows that protocol exactly, so
 // repeated calls reuse the module's memory instead of growing it.
+//
+// The module embeds no instrument library (it would make it about 240 KB
+// larger): bindings/wasm/build.sh writes it beside the module as
+// `library.json` ({"format": 1, "profile", "entries", "instruments": {id:
+// {"name", "definition", "files"}}}), which `Aspekt.load` fetches with the
+// module; `compileLibrary(id)` compiles the instrument's text from it.
 
 /** The ABI version this wrapper speaks (`aspekt_abi_version()`). */
 export const ABI_VERSION = 1;
@@ -143,24 +149,28 @@ async function bytesOf(source) {
   throw new TypeError("Aspekt.load: expected a URL, a Response, bytes or a WebAssembly.Module");
 }
 
+function urlOf(source) {
+  if (source instanceof URL) return source;
+  return new URL(source, globalThis.location?.href ?? import.meta.url);
+}
+
+// Reads a URL: fetch, or the file system in Node for `file:` URLs.
+async function get(url) {
+  if (url.protocol === "file:") {
+    // Node: fetch does not read files. The specifier is in a variable so
+    // bundlers for the browser leave it alone.
+    const fs = "node:fs/promises";
+    const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fs);
+    return readFile(url);
+  }
+  return fetch(url, { credentials: "same-origin" });
+}
+
 async function instantiate(source) {
   if (source === undefined) source = new URL("./aspekt.wasm", import.meta.url);
   if (source && typeof source.then === "function") source = await source;
   if (source instanceof WebAssembly.Module) return WebAssembly.instantiate(source, {});
-  if (typeof source === "string") {
-    source = new URL(source, globalThis.location?.href ?? import.meta.url);
-  }
-  if (source instanceof URL) {
-    if (source.protocol === "file:") {
-      // Node: fetch does not read files. The specifier is in a variable so
-      // bundlers for the browser leave it alone.
-      const fs = "node:fs/promises";
-      const { readFile } = await import(/* @vite-ignore */ /* webpackIgnore: true */ fs);
-      source = await readFile(source);
-    } else {
-      source = await fetch(source, { credentials: "same-origin" });
-    }
-  }
+  if (typeof source === "string" || source instanceof URL) source = await get(urlOf(source));
   if (
     typeof Response !== "undefined" &&
     source instanceof Response &&
@@ -175,6 +185,75 @@ async function instantiate(source) {
   return instance;
 }
 
+// ------------------------------------------------------------------ library
+
+const LIBRARY_FORMAT = 1;
+const LIBRARY_HELP =
+  "build the module with bindings/wasm/build.sh, which writes library.json beside aspekt.wasm, " +
+  "and serve it there, or pass its location: Aspekt.load(module, { library: url })";
+
+function libraryError(message, help = LIBRARY_HELP) {
+  return new DefinitionError({ code: "unknown_definition", message, path: "library", help });
+}
+
+// Where the bundle is by default: beside the module when the module is
+// given by URL, else beside this file.
+function defaultLibrary(source) {
+  if (typeof source === "string" || source instanceof URL) return new URL("library.json", urlOf(source));
+  return new URL("./library.json", import.meta.url);
+}
+
+// Reads and checks a library bundle: a URL, a Response, bytes, JSON text or
+// the parsed object.
+async function readLibrary(source) {
+  const where = typeof source === "string" || source instanceof URL ? String(source) : "the given bundle";
+  let bundle = source;
+  if (bundle && typeof bundle.then === "function") bundle = await bundle;
+  if (typeof bundle === "string" || bundle instanceof URL) {
+    let url = null;
+    try {
+      url = urlOf(bundle);
+    } catch {
+      // Not a URL: JSON text.
+    }
+    if (url !== null && !(typeof bundle === "string" && bundle.trimStart().startsWith("{"))) {
+      try {
+        bundle = await get(url);
+      } catch (e) {
+        throw libraryError(`could not load the instrument library from ${url}: ${e?.message ?? e}`);
+      }
+    }
+  }
+  if (typeof Response !== "undefined" && bundle instanceof Response) {
+    if (!bundle.ok) {
+      throw libraryError(`could not load the instrument library: HTTP ${bundle.status} for ${bundle.url || where}`);
+    }
+    bundle = await bundle.text();
+  }
+  if (bundle instanceof ArrayBuffer || ArrayBuffer.isView(bundle)) bundle = decoder.decode(bundle);
+  if (typeof bundle === "string") {
+    try {
+      bundle = JSON.parse(bundle);
+    } catch (e) {
+      throw libraryError(`the instrument library at ${where} is not JSON: ${e.message}`);
+    }
+  }
+  if (
+    bundle === null ||
+    typeof bundle !== "object" ||
+    bundle.format !== LIBRARY_FORMAT ||
+    !Array.isArray(bundle.entries) ||
+    typeof bundle.instruments !== "object" ||
+    bundle.instruments === null
+  ) {
+    throw libraryError(
+      `${where} is not an aspekt library bundle (format ${LIBRARY_FORMAT} with \`entries\` and \`instruments\`)`,
+      "use the library.json that bindings/wasm/build.sh wrote together with the module",
+    );
+  }
+  return bundle;
+}
+
 // ------------------------------------------------------------------ instance
 
 const finalizer =
@@ -185,17 +264,40 @@ const finalizer =
 /** A loaded aspekt module. Create with {@link Aspekt.load}. */
 export class Aspekt {
   /**
-   * Loads and instantiates the module.
+   * Loads and instantiates the module, and the instrument library beside it.
    *
    * @param {string|URL|Response|Promise<Response>|ArrayBuffer|ArrayBufferView|WebAssembly.Module} [source]
    *   where the module is: a URL (relative URLs resolve against the page,
    *   `file:` URLs are read from disk in Node), a fetch `Response`, the
    *   module's bytes, or a compiled `WebAssembly.Module`. Default:
    *   `aspekt.wasm` beside this file.
+   * @param {{library?: string|URL|Response|ArrayBuffer|ArrayBufferView|object|false}} [options]
+   *   `library`: where the instrument library bundle (`library.json`) is —
+   *   a URL, a `Response`, its bytes or text, or the parsed object — or
+   *   `false` to load none. Default: `library.json` beside the module when
+   *   the module is given by URL, else beside this file. A bundle given here
+   *   must load; the default one may be missing, and then `library()` and
+   *   `compileLibrary()` say why.
    * @returns {Promise<Aspekt>}
    */
-  static async load(source) {
-    return new Aspekt(await instantiate(source));
+  static async load(source, options = {}) {
+    const given = options.library;
+    const library =
+      given === false
+        ? Promise.resolve({ error: libraryError("no instrument library was loaded (Aspekt.load with library: false)") })
+        : readLibrary(given ?? defaultLibrary(source)).then(
+            (bundle) => ({ bundle }),
+            (error) => {
+              if (given !== undefined) throw error;
+              return { error };
+            },
+          );
+    // Both at once; the library must not leave an unhandled rejection when
+    // the module fails.
+    const [instance, lib] = await Promise.all([instantiate(source), library]);
+    const aspekt = new Aspekt(instance);
+    aspekt._library = lib;
+    return aspekt;
   }
 
   /** @param {WebAssembly.Instance} instance */
@@ -221,6 +323,26 @@ export class Aspekt {
       );
     }
     this._broken = null;
+    this._library = { error: libraryError("no instrument library was loaded (the Aspekt was constructed directly)", "call aspekt.loadLibrary(url) or use Aspekt.load") };
+  }
+
+  /**
+   * Loads (or replaces) the instrument library bundle: a URL, a `Response`,
+   * its bytes or text, or the parsed object (see {@link Aspekt.load}).
+   * @returns {Promise<void>}
+   */
+  async loadLibrary(source) {
+    this._library = { bundle: await readLibrary(source) };
+  }
+
+  /** Whether an instrument library is loaded. */
+  get hasLibrary() {
+    return this._library.bundle !== undefined;
+  }
+
+  _bundle() {
+    if (this._library.bundle === undefined) throw this._library.error;
+    return this._library.bundle;
   }
 
   /** Whether the module exports `aspekt_transparency`. */
@@ -283,11 +405,18 @@ export class Aspekt {
   }
 
   /**
-   * The built-in instrument library with metadata.
+   * The instrument library with metadata (from the loaded bundle), sorted
+   * by id. Throws a {@link DefinitionError} when no library is loaded.
    * @returns {import("./aspekt.js").LibraryEntry[]}
    */
   library() {
-    return JSON.parse(this._call(this.exports.aspekt_library, []));
+    return structuredClone(this._bundle().entries);
+  }
+
+  /** The counselling profile: the library instruments a session goes
+   * through by default, in order (`definitions/PROFILE.md`). */
+  profile() {
+    return [...(this._bundle().profile ?? [])];
   }
 
   /**
@@ -308,9 +437,21 @@ export class Aspekt {
     return this._compile(JSON.stringify(request));
   }
 
-  /** Compiles a built-in library instrument by id, e.g. `who5`. */
+  /**
+   * Compiles a library instrument by id, e.g. `who5`: its text from the
+   * loaded bundle, under its path (`definitions/who5/definition.toml`) with
+   * its rule files — the same evaluator, digest and reports as the native
+   * library. Throws a {@link DefinitionError} (`unknown_definition`) for an
+   * unknown id or when no library is loaded.
+   */
   compileLibrary(id) {
-    return this._compile(JSON.stringify({ library: id }));
+    const { instruments } = this._bundle();
+    const instrument = Object.hasOwn(instruments, id) ? instruments[id] : undefined;
+    if (instrument === undefined) {
+      const known = Object.keys(instruments).sort().map((k) => `\`${k}\``).join(", ");
+      throw libraryError(`the library has no instrument \`${id}\``, `use one of ${known}`);
+    }
+    return this.compile(instrument.definition, { name: instrument.name, files: instrument.files ?? {} });
   }
 
   /** Compiles from the raw compile request JSON. */

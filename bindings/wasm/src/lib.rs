@@ -123,9 +123,14 @@ pub extern "C" fn aspekt_free(ptr: u32, len: u32) {
 }
 
 /// Compiles a definition from a JSON compile request
-/// (`{"definition": "...", "name": "x.toml", "files": {...}}` or
-/// `{"library": "who5"}`). Returns `{"handle": N, "definition": {...}}` or
-/// the error envelope.
+/// (`{"definition": "...", "name": "x.toml", "files": {...}}`). Returns
+/// `{"handle": N, "definition": {...}}` or the error envelope.
+///
+/// The module embeds no instrument library (the engine's `library` feature
+/// is off: it would add about 240 KB). `bindings/wasm/build.sh` writes the
+/// library beside the module as `library.json`; a host compiles an
+/// instrument by sending its text, name and rule files from there.
+/// `{"library": "who5"}` gives `unknown_definition` with that help.
 #[unsafe(no_mangle)]
 pub extern "C" fn aspekt_compile(ptr: u32, len: u32) -> u64 {
     // SAFETY: see `take`; the host passes a buffer it filled.
@@ -212,7 +217,9 @@ pub extern "C" fn aspekt_disclosure(handle: u32) -> u64 {
     give(with_handle(handle, aspekt::api::disclosure_json))
 }
 
-/// The built-in instrument library with its metadata.
+/// The embedded instrument library with its metadata. The module embeds
+/// none, so this is an `invalid_request` envelope whose help points to
+/// `library.json` (see [`aspekt_compile`]).
 #[unsafe(no_mangle)]
 pub extern "C" fn aspekt_library() -> u64 {
     give(aspekt::api::library_json())

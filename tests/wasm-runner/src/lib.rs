@@ -94,6 +94,7 @@ impl Host {
             transparency: instance.get_typed_func(&mut store, "aspekt_transparency")?,
             form: instance.get_typed_func(&mut store, "aspekt_form")?,
             drop_handle: instance.get_typed_func(&mut store, "aspekt_drop")?,
+            library: instance.get_typed_func(&mut store, "aspekt_library")?,
             store,
             memory,
             fuel: bounds.fuel,
@@ -114,6 +115,7 @@ pub struct Aspekt {
     transparency: TypedFunc<(u32, u32, u32), u64>,
     form: TypedFunc<(u32, u32, u32), u64>,
     drop_handle: TypedFunc<u32, ()>,
+    library: TypedFunc<(), u64>,
 }
 
 impl Aspekt {
@@ -144,6 +146,14 @@ impl Aspekt {
     pub fn abi_version(&mut self) -> Result<u32> {
         self.refuel()?;
         Ok(self.abi.call(&mut self.store, ())?)
+    }
+
+    /// `aspekt_library()`: the embedded library's listing, or (the module
+    /// embeds none) the error envelope that points to `library.json`.
+    pub fn library(&mut self) -> Result<String> {
+        self.refuel()?;
+        let packed = self.library.call(&mut self.store, ())?;
+        self.take(packed)
     }
 
     /// Compiles a JSON compile request: `Ok(handle, output)` or

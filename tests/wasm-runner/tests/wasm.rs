@@ -49,6 +49,19 @@ fn the_module_has_zero_imports_and_abi_version_1() {
     );
 }
 
+/// The compile request for a library instrument: its text, path and rule
+/// files (the module embeds no library; hosts send what `library.json`
+/// holds, which is this).
+fn library_request(id: &str) -> String {
+    let entry = aspekt::library::get(id).unwrap();
+    let files: serde_json::Map<String, serde_json::Value> = entry
+        .files
+        .iter()
+        .map(|(name, text)| (name.to_string(), (*text).into()))
+        .collect();
+    serde_json::json!({ "definition": entry.text, "name": entry.path, "files": files }).to_string()
+}
+
 fn corpus() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("../conformance")
 }
@@ -58,14 +71,15 @@ fn evaluate_case(aspekt: &mut Aspekt, dir: &Path) -> String {
     let case: serde_json::Value =
         serde_json::from_str(&std::fs::read_to_string(dir.join("case.json")).unwrap()).unwrap();
     let compile_request = match case.get("library").and_then(|l| l.as_str()) {
-        Some(id) => serde_json::json!({ "library": id }),
+        Some(id) => library_request(id),
         None => serde_json::json!({
             "definition": std::fs::read_to_string(dir.join("definition.toml")).unwrap(),
             "name": "definition.toml",
-        }),
+        })
+        .to_string(),
     };
     let request = std::fs::read_to_string(dir.join("request.json")).unwrap();
-    match aspekt.compile(&compile_request.to_string()).unwrap() {
+    match aspekt.compile(&compile_request).unwrap() {
         Err(envelope) => envelope,
         Ok((handle, _)) => {
             let out = aspekt.evaluate(handle, &request).unwrap();
@@ -104,10 +118,7 @@ fn every_library_instrument_gives_the_native_report() {
     let Some(mut aspekt) = instance() else { return };
     for entry in aspekt::library::entries() {
         let native = entry.compile().unwrap();
-        let (handle, _) = aspekt
-            .compile(&serde_json::json!({ "library": entry.id }).to_string())
-            .unwrap()
-            .unwrap();
+        let (handle, _) = aspekt.compile(&library_request(entry.id)).unwrap().unwrap();
         // Every item answered with its scale's first code, then its last.
         let d = native.definition();
         for pick_last in [false, true] {
@@ -143,7 +154,7 @@ fn every_library_instrument_gives_the_native_report() {
 #[test]
 fn one_hundred_thousand_evaluations_do_not_grow_memory() {
     let Some(mut aspekt) = instance() else { return };
-    let (handle, _) = aspekt.compile(r#"{"library": "who5"}"#).unwrap().unwrap();
+    let (handle, _) = aspekt.compile(&library_request("who5")).unwrap().unwrap();
     let requests: Vec<String> = (0..16)
         .map(|i| {
             format!(
@@ -171,10 +182,10 @@ fn one_hundred_thousand_evaluations_do_not_grow_memory() {
     assert_eq!(aspekt.memory_size(), warm, "memory grew across evaluations");
     // Compiling and dropping reuses handles and memory too.
     for _ in 0..50 {
-        let (h, _) = aspekt.compile(r#"{"library": "gse"}"#).unwrap().unwrap();
+        let (h, _) = aspekt.compile(&library_request("gse")).unwrap().unwrap();
         aspekt.drop_handle(h).unwrap();
     }
-    let (h, _) = aspekt.compile(r#"{"library": "gse"}"#).unwrap().unwrap();
+    let (h, _) = aspekt.compile(&library_request("gse")).unwrap().unwrap();
     assert_eq!(h & 0xffff, 2, "a dropped handle's slot is reused");
     // A stale handle to a reused slot is refused, never silently redirected.
     let stale = (h & 0xffff) | (((h >> 16).wrapping_sub(1) & 0xffff) << 16);
@@ -193,10 +204,10 @@ fn exhausting_fuel_traps_cleanly_and_the_host_instantiates_again() {
             ..Bounds::default()
         })
         .unwrap();
-    let err = starved.compile(r#"{"library": "ipip-50"}"#).unwrap_err();
+    let err = starved.compile(&library_request("ipip-50")).unwrap_err();
     assert!(format!("{err:?}").contains("fuel"), "{err:?}");
     let mut fresh = h.instantiate(Bounds::default()).unwrap();
-    assert!(fresh.compile(r#"{"library": "ipip-50"}"#).unwrap().is_ok());
+    assert!(fresh.compile(&library_request("ipip-50")).unwrap().is_ok());
 }
 
 #[test]
@@ -216,7 +227,7 @@ fn exhausting_memory_traps_cleanly_and_the_host_instantiates_again() {
         "the memory cap must stop it"
     );
     let mut fresh = h.instantiate(Bounds::default()).unwrap();
-    let (handle, _) = fresh.compile(r#"{"library": "who5"}"#).unwrap().unwrap();
+    let (handle, _) = fresh.compile(&library_request("who5")).unwrap().unwrap();
     let out = fresh
         .evaluate(
             handle,
@@ -234,11 +245,6 @@ fn bad_handles_and_bad_input_are_error_envelopes() {
         out.starts_with("{\"error\":{\"code\":\"invalid_request\""),
         "{out}"
     );
-    let out = aspekt
-        .compile("{\"library\": \"nope\"}")
-        .unwrap()
-        .unwrap_err();
-    assert!(out.contains("unknown_definition"), "{out}");
     let out = aspekt.compile("not json").unwrap().unwrap_err();
     assert!(out.contains("malformed_json"), "{out}");
 }
@@ -246,7 +252,7 @@ fn bad_handles_and_bad_input_are_error_envelopes() {
 #[test]
 fn transparency_and_form_match_the_native_engine() {
     let Some(mut aspekt) = instance() else { return };
-    let (handle, _) = aspekt.compile(r#"{"library": "who5"}"#).unwrap().unwrap();
+    let (handle, _) = aspekt.compile(&library_request("who5")).unwrap().unwrap();
     let native = aspekt::library::load("who5").unwrap();
     for (input, locale) in [("", None), (r#"{"locale": "en"}"#, Some("en"))] {
         let t = aspekt.transparency(handle, input).unwrap();
@@ -262,4 +268,71 @@ fn transparency_and_form_match_the_native_engine() {
     }
     let bad = aspekt.form(handle, r#"{"locale": "fr"}"#).unwrap();
     assert!(bad.contains("unknown_locale"), "{bad}");
+}
+
+#[test]
+fn the_module_embeds_no_library_and_its_errors_say_where_it_is() {
+    let Some(mut aspekt) = instance() else { return };
+    let out = aspekt
+        .compile(r#"{"library": "who5"}"#)
+        .unwrap()
+        .unwrap_err();
+    let e: serde_json::Value = serde_json::from_str(&out).unwrap();
+    assert_eq!(e["error"]["code"], "unknown_definition", "{out}");
+    assert_eq!(e["error"]["path"], "library", "{out}");
+    let message = e["error"]["message"].as_str().unwrap();
+    assert!(message.contains("cannot compile `who5` by id"), "{out}");
+    let help = e["error"]["help"].as_str().unwrap();
+    assert!(help.contains("definitions/who5/definition.toml"), "{out}");
+    assert!(help.contains("library.json"), "{out}");
+    let listing = aspekt.library().unwrap();
+    assert!(
+        listing.starts_with("{\"error\":{\"code\":\"invalid_request\""),
+        "{listing}"
+    );
+    assert!(listing.contains("library.json"), "{listing}");
+}
+
+/// `library.json` beside the module (bindings/wasm/library.py) is the native
+/// library: the same listing, profile, texts, names and rule files.
+#[test]
+fn the_library_bundle_matches_the_native_library() {
+    if host().is_none() {
+        return;
+    }
+    let path = aspekt_wasm_runner::module_path().with_file_name("library.json");
+    let text = match std::fs::read_to_string(&path) {
+        Ok(t) => t,
+        Err(e) if std::env::var_os("ASPEKT_WASM_OPTIONAL").is_some() => {
+            eprintln!("skipping: {}: {e}", path.display());
+            return;
+        }
+        Err(e) => panic!(
+            "cannot read {}: {e}; build it with `bash bindings/wasm/build.sh`",
+            path.display()
+        ),
+    };
+    let bundle: serde_json::Value = serde_json::from_str(&text).unwrap();
+    assert_eq!(bundle["format"], 1);
+    assert_eq!(
+        bundle["entries"],
+        serde_json::to_value(aspekt::api::library()).unwrap()
+    );
+    assert_eq!(
+        bundle["profile"],
+        serde_json::to_value(aspekt::library::profile()).unwrap()
+    );
+    let instruments = bundle["instruments"].as_object().unwrap();
+    let ids: Vec<&str> = aspekt::library::entries().map(|e| e.id).collect();
+    assert_eq!(
+        instruments.keys().map(String::as_str).collect::<Vec<_>>(),
+        ids
+    );
+    for entry in aspekt::library::entries() {
+        let expected: serde_json::Value = serde_json::from_str(&library_request(entry.id)).unwrap();
+        let got = &instruments[entry.id];
+        assert_eq!(got["name"], expected["name"], "{}", entry.id);
+        assert_eq!(got["definition"], expected["definition"], "{}", entry.id);
+        assert_eq!(got["files"], expected["files"], "{}", entry.id);
+    }
 }

@@ -17,7 +17,9 @@ import {
   RuleError,
   errorFromEnvelope,
 } from "../aspekt.js";
-import { load, wasmPath } from "./load.mjs";
+import { pathToFileURL } from "node:url";
+
+import { libraryPath, load, wasmPath } from "./load.mjs";
 
 const aspekt = await load();
 const CONSENT = { notice: "2026-11" };
@@ -115,6 +117,96 @@ describe("library", () => {
       assert.equal(d.info.version, entry.version);
       d.drop();
     }
+  });
+});
+
+describe("library bundle (library.json beside the module)", () => {
+  const bundle = JSON.parse(readFileSync(libraryPath, "utf8"));
+
+  test("compileLibrary compiles the bundled text: same digest as compile() with it", () => {
+    const who5 = aspekt.compileLibrary("who5");
+    const { name, definition, files } = bundle.instruments.who5;
+    assert.equal(name, "definitions/who5/definition.toml");
+    const direct = aspekt.compile(definition, { name, files });
+    assert.equal(who5.info.digest, direct.info.digest);
+    who5.drop();
+    direct.drop();
+  });
+
+  test("the listing and the profile come from the bundle", () => {
+    assert.deepEqual(aspekt.library(), bundle.entries);
+    assert.deepEqual(aspekt.profile(), bundle.profile);
+    assert.equal(aspekt.profile()[0], "who5");
+    // A copy: callers cannot change the bundle.
+    aspekt.library()[0].id = "changed";
+    assert.notEqual(aspekt.library()[0].id, "changed");
+  });
+
+  test("given as an object, as text, as bytes, as a Response, or by URL", async () => {
+    const bytes = readFileSync(wasmPath);
+    const text = readFileSync(libraryPath, "utf8");
+    for (const library of [
+      bundle,
+      text,
+      new TextEncoder().encode(text),
+      new Response(text),
+      pathToFileURL(libraryPath),
+    ]) {
+      const a = await Aspekt.load(bytes, { library });
+      assert.ok(a.hasLibrary);
+      assert.equal(a.compileLibrary("brs").id, "brs");
+    }
+  });
+
+  test("without a library: compileLibrary and library() say why and how to fix it", async () => {
+    const none = await Aspekt.load(readFileSync(wasmPath), { library: false });
+    assert.equal(none.hasLibrary, false);
+    for (const call of [() => none.compileLibrary("who5"), () => none.library()]) {
+      assert.throws(call, (e) => {
+        assert.ok(e instanceof DefinitionError);
+        assert.equal(e.code, "unknown_definition");
+        assert.match(e.message, /no instrument library/);
+        return true;
+      });
+    }
+    // Compiling text still works, and a bundle can be loaded later.
+    await none.loadLibrary(pathToFileURL(libraryPath));
+    assert.equal(none.compileLibrary("gse").id, "gse");
+  });
+
+  test("a missing default bundle fails late with help; a missing given one fails the load", async () => {
+    const dir = new URL("file:///nonexistent-aspekt-dir/");
+    await assert.rejects(
+      Aspekt.load(readFileSync(wasmPath), { library: new URL("library.json", dir) }),
+      (e) => e instanceof DefinitionError && /could not load the instrument library/.test(e.message),
+    );
+    await assert.rejects(
+      Aspekt.load(readFileSync(wasmPath), { library: new Response("nope", { status: 404 }) }),
+      (e) => e instanceof DefinitionError && /HTTP 404/.test(e.message),
+    );
+    await assert.rejects(
+      Aspekt.load(readFileSync(wasmPath), { library: { entries: [] } }),
+      (e) => e instanceof DefinitionError && /not an aspekt library bundle/.test(e.message),
+    );
+  });
+
+  test("the raw ABI: the module embeds no library and says where it is", () => {
+    const listing = JSON.parse(raw(aspekt, "aspekt_library", []));
+    assert.equal(listing.error.code, "invalid_request");
+    assert.match(listing.error.message, /embeds no instrument library/);
+    assert.match(listing.error.help, /library\.json/);
+    assert.throws(
+      () => aspekt.compileJson('{"library": "who5"}'),
+      (e) => {
+        assert.ok(e instanceof DefinitionError);
+        assert.equal(e.code, "unknown_definition");
+        assert.equal(e.path, "library");
+        assert.match(e.message, /cannot compile `who5` by id/);
+        assert.match(e.help, /definitions\/who5\/definition\.toml/);
+        assert.match(e.help, /library\.json/);
+        return true;
+      },
+    );
   });
 });
 
@@ -493,10 +585,11 @@ describe("form and transparency", () => {
   const skipForm = !aspekt.hasForm && "the module does not export aspekt_form yet";
   const skipTransparency = !aspekt.hasTransparency && "the module does not export aspekt_transparency yet";
 
-  test("a module without the exports: a clear InternalError", () => {
+  test("a module without the exports: a clear InternalError", async () => {
     // The same instance, seen as an older module that lacks both exports.
     const { aspekt_form, aspekt_transparency, ...older } = aspekt.exports;
     const old = new Aspekt({ exports: older });
+    await old.loadLibrary(pathToFileURL(libraryPath));
     assert.equal(old.hasForm, false);
     assert.equal(old.hasTransparency, false);
     const who5 = old.compileLibrary("who5");

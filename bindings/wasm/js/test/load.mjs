@@ -11,6 +11,9 @@ if (!existsSync(wasmPath)) {
   throw new Error(`${wasmPath} is missing: build it with \`bash bindings/wasm/build.sh\``);
 }
 
+/** The instrument library bundle beside the module (written by build.sh). */
+export const libraryPath = fileURLToPath(new URL("library.json", pathToFileURL(wasmPath)));
+
 /** A fresh instance of the module. */
 export function load() {
   return Aspekt.load(pathToFileURL(wasmPath));

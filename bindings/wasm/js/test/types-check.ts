@@ -17,6 +17,12 @@ export async function use(bytes: Uint8Array): Promise<string> {
   const aspekt = await Aspekt.load(bytes);
   const version: number = aspekt.abiVersion;
   const ids: string[] = aspekt.library().map((e) => e.id);
+  const profile: string[] = aspekt.profile();
+  const withBundle = await Aspekt.load(bytes, { library: { format: 1, profile, entries: [], instruments: {} } });
+  const without = await Aspekt.load(bytes, { library: false });
+  const loaded: boolean = withBundle.hasLibrary && !without.hasLibrary;
+  await without.loadLibrary(new URL("./library.json", import.meta.url));
+  if (!loaded) return "no library";
   const who5 = aspekt.compileLibrary("who5");
   const notice: string | null = who5.info.privacy_notice;
   const request: Request = {
