@@ -14,7 +14,7 @@
 # 3. copies the result to bindings/wasm/js/aspekt.wasm, next to the ES module
 #    that loads it by default, and prints its raw and gzip sizes;
 # 4. writes the instrument library bundle `library.json` beside it
-#    (bindings/wasm/library.py, Python 3.11+): the module embeds no library
+#    (`aspekt list --bundle`, from the engine's own library): the module embeds no library
 #    (that would add about 240 KB), and aspekt.js loads the bundle for
 #    `library()` and `compileLibrary(id)`.
 #
@@ -69,7 +69,10 @@ echo "built ${out#"$root"/}  ($how)"
 echo "  raw:  $raw bytes ($(kib "$raw"))"
 echo "  gzip: $gz bytes ($(kib "$gz"))"
 
-python3 "$here/library.py" "$library_out"
+# The engine writes its own library (native build, with the `library`
+# feature): listing and texts cannot drift from what the engine embeds.
+cargo run --quiet -p aspekt-cli -- list --bundle >"$library_out.tmp"
+mv -f "$library_out.tmp" "$library_out"
 lraw=$(wc -c <"$library_out")
 lgz=$(gzip -9c "$library_out" | wc -c)
 echo "built ${library_out#"$root"/}  (the instrument library: $(kib "$lraw"), gzip $(kib "$lgz"))"

@@ -278,3 +278,54 @@ fn no_library_to_compile(id: &str) -> RequestError {
         ),
     )
 }
+
+/// One instrument's texts in a [`LibraryBundle`].
+#[derive(Clone, Debug, Serialize)]
+pub struct BundledInstrument {
+    /// The definition's path, used as its source name when compiling.
+    pub name: &'static str,
+    /// The definition's text.
+    pub definition: &'static str,
+    /// Rule files beside it, by file name.
+    pub files: BTreeMap<&'static str, &'static str>,
+}
+
+/// The instrument library as one document, for hosts whose engine embeds
+/// none (the WebAssembly module): the listing, the counselling profile, and
+/// each instrument's texts. Compiling `{"definition": definition, "name":
+/// name, "files": files}` gives the same evaluator, digest and reports as
+/// the embedded library.
+#[derive(Clone, Debug, Serialize)]
+pub struct LibraryBundle {
+    /// Version of this document's shape.
+    pub format: u32,
+    /// The counselling profile: instrument ids in order.
+    pub profile: &'static [&'static str],
+    /// The listing, as [`library`].
+    pub entries: Vec<LibraryEntry>,
+    /// Each instrument's texts, by id.
+    pub instruments: BTreeMap<&'static str, BundledInstrument>,
+}
+
+/// The embedded library as a [`LibraryBundle`] (empty without the `library`
+/// feature). `aspekt list --bundle` writes it; `bindings/wasm/build.sh`
+/// ships it beside the module as `library.json`.
+pub fn library_bundle() -> LibraryBundle {
+    LibraryBundle {
+        format: 1,
+        profile: crate::library::profile(),
+        entries: library(),
+        instruments: crate::library::entries()
+            .map(|e| {
+                (
+                    e.id,
+                    BundledInstrument {
+                        name: e.path,
+                        definition: e.text,
+                        files: e.files.iter().copied().collect(),
+                    },
+                )
+            })
+            .collect(),
+    }
+}

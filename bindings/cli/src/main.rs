@@ -106,6 +106,11 @@ enum Command {
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
+        /// Instead of the listing, write the whole library as one JSON
+        /// document (listing, profile, every instrument's texts): the
+        /// `library.json` that hosts of the WebAssembly module load.
+        #[arg(long, conflicts_with = "format")]
+        bundle: bool,
     },
     /// Answer questionnaires and read your own report (default: a
     /// counselling profile over the built-in library).
@@ -171,7 +176,13 @@ fn main() -> ExitCode {
             }
             Ok(true)
         }
-        Command::List { format } => list(format),
+        Command::List { bundle: true, .. } => serde_json::to_string(&aspekt::api::library_bundle())
+            .map(|json| {
+                println!("{json}");
+                true
+            })
+            .map_err(|e| format!("cannot write the library bundle: {e}")),
+        Command::List { format, .. } => list(format),
         Command::Batch {
             definition,
             input,

@@ -624,6 +624,31 @@ fn list_json_names_the_library_with_item_counts() {
 }
 
 #[test]
+fn list_bundle_holds_the_listing_the_profile_and_every_text() {
+    let o = run(&["list", "--bundle"], None);
+    assert_exit(&o, 0);
+    let v = json(&o);
+    assert_eq!(v["format"], 1);
+    let listing = json(&run(&["list", "--format", "json"], None));
+    assert_eq!(v["entries"], listing);
+    let instruments = v["instruments"].as_object().unwrap();
+    assert_eq!(instruments.len(), listing.as_array().unwrap().len());
+    for (id, i) in instruments {
+        let path = i["name"].as_str().unwrap();
+        assert_eq!(path, format!("definitions/{id}/definition.toml"));
+        let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+        let on_disk = std::fs::read_to_string(root.join(path)).unwrap();
+        assert_eq!(i["definition"].as_str().unwrap(), on_disk, "{id}");
+    }
+    // Rule files travel as a map by name; the profile lists library ids.
+    assert!(instruments.values().all(|i| i["files"].is_object()));
+    for id in v["profile"].as_array().unwrap() {
+        assert!(instruments.contains_key(id.as_str().unwrap()), "{id}");
+    }
+    assert_exit(&run(&["list", "--bundle", "--format", "json"], None), 2);
+}
+
+#[test]
 fn usage_errors_exit_2() {
     assert_exit(&run(&[], None), 2);
     assert_exit(&run(&["frobnicate"], None), 2);

@@ -293,7 +293,7 @@ fn the_module_embeds_no_library_and_its_errors_say_where_it_is() {
     assert!(listing.contains("library.json"), "{listing}");
 }
 
-/// `library.json` beside the module (bindings/wasm/library.py) is the native
+/// `library.json` beside the module (`aspekt list --bundle`) is the native
 /// library: the same listing, profile, texts, names and rule files.
 #[test]
 fn the_library_bundle_matches_the_native_library() {
