@@ -227,6 +227,13 @@ pub struct LibraryEntry {
 /// The built-in library with its metadata. Instruments that fail to compile
 /// (a bug in the library) are left out.
 pub fn library() -> Vec<LibraryEntry> {
+    // Compiling every instrument (with its disclosure analysis) takes tens
+    // of milliseconds; the embedded library never changes, so once is enough.
+    static LISTING: std::sync::OnceLock<Vec<LibraryEntry>> = std::sync::OnceLock::new();
+    LISTING.get_or_init(listing).clone()
+}
+
+fn listing() -> Vec<LibraryEntry> {
     crate::library::entries()
         .filter_map(|entry| entry.compile().ok())
         .map(|e| {
