@@ -199,65 +199,11 @@ pub fn check_with(source: &Source, options: &Options) -> Vec<Diagnostic> {
     }
 }
 
-fn parse(source: &Source, sink: &mut Sink<'_>) -> Option<Definition> {
-    match toml::from_str::<Definition>(source.text()) {
-        Ok(d) => Some(d),
-        Err(e) => {
-            let message = e.message().trim().to_string();
-            let (code, help) = classify_toml_error(&message);
-            sink.error(code, e.span(), message).help(help);
-            None
-        }
-    }
-}
-
-fn classify_toml_error(message: &str) -> (Code, String) {
-    if let Some(rest) = message.strip_prefix("unknown field `") {
-        let field = rest.split('`').next().unwrap_or_default();
-        let expected: Vec<String> = rest
-            .split_once("expected")
-            .map(|(_, list)| {
-                list.split('`')
-                    .skip(1)
-                    .step_by(2)
-                    .map(str::to_string)
-                    .collect()
-            })
-            .unwrap_or_default();
-        let help = match suggest(field, &expected, "") {
-            s if !s.is_empty() => s,
-            _ => format!(
-                "remove the key; this table takes {}",
-                quote_list(&expected.iter().map(String::as_str).collect::<Vec<_>>())
-            ),
-        };
-        (Code::UnknownKey, help)
-    } else if message.starts_with("missing field") {
-        (
-            Code::MissingKey,
-            "add the key; the format reference lists what each table requires".to_string(),
-        )
-    } else if message.starts_with("invalid type")
-        || message.starts_with("invalid value")
-        || message.starts_with("unknown variant")
-    {
-        (
-            Code::InvalidType,
-            "give the value the type the format reference names for this key".to_string(),
-        )
-    } else {
-        (
-            Code::Syntax,
-            "fix the TOML syntax at this position (see https://toml.io)".to_string(),
-        )
-    }
-}
-
 /// Checks and resolves the whole definition. Returns `None` only when the
 /// text could not be parsed; otherwise a best-effort plan whose validity the
 /// sink's errors decide.
 fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Compiled> {
-    let def = parse(source, sink)?;
+    let def = crate::read::definition(source, sink)?;
     let mut cx = Checker {
         sink,
         locales: Vec::new(),

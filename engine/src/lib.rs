@@ -40,6 +40,7 @@ mod form;
 pub mod library;
 pub mod model;
 mod plan;
+mod read;
 mod report;
 mod request;
 mod rules;

@@ -8,7 +8,7 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::span::Sp;
 
@@ -17,7 +17,7 @@ pub type Text = BTreeMap<String, String>;
 
 /// A questionnaire definition: one instrument with its scoring and the results
 /// it may release.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "aspekt questionnaire definition")]
 pub struct Definition {
@@ -46,7 +46,7 @@ pub struct Definition {
 }
 
 /// Identity, texts and provenance of a questionnaire.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Questionnaire {
     /// Stable identifier: lowercase letters, digits, `-` and `_`, starting
@@ -98,7 +98,7 @@ pub struct Questionnaire {
 }
 
 /// How answers come about.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Mode {
     /// Private self-report: nobody sees answers; the disclosure check applies.
@@ -108,7 +108,7 @@ pub enum Mode {
 }
 
 /// Provenance and licence of an instrument.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct InstrumentSource {
     /// Full citation of the instrument (authors, year, title, journal).
@@ -127,7 +127,7 @@ pub struct InstrumentSource {
 }
 
 /// Status of one locale's wording.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Translation {
     /// `true` when this wording is a published, validated version.
@@ -138,7 +138,7 @@ pub struct Translation {
 }
 
 /// Neutral texts for results that are not scored.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NeutralTexts {
     /// Label and explanation of a result whose topic was declined.
@@ -150,7 +150,7 @@ pub struct NeutralTexts {
 }
 
 /// A label with its explanation, per locale.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LabelText {
     /// Short label per locale.
@@ -160,7 +160,7 @@ pub struct LabelText {
 }
 
 /// A response scale: ordered options with numeric codes.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Scale {
     /// Identifier items use to name this scale.
@@ -170,7 +170,7 @@ pub struct Scale {
 }
 
 /// One option of a response scale.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScaleOption {
     /// The numeric code recorded for this option, as published.
@@ -180,7 +180,7 @@ pub struct ScaleOption {
 }
 
 /// A group of items that is voluntary as a whole.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Topic {
     /// Identifier items and requests use to name this topic.
@@ -196,7 +196,7 @@ pub struct Topic {
 }
 
 /// One item (question).
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Item {
     /// Identifier; library instruments use `q1`…`qN` in the published order.
@@ -217,7 +217,7 @@ pub struct Item {
 }
 
 /// How a score aggregates its items.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Aggregate {
     /// Weighted sum of keyed codes.
@@ -227,7 +227,7 @@ pub enum Aggregate {
 }
 
 /// An internal score. Scores are never released; results are.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Score {
     /// Identifier results use to name this score.
@@ -257,7 +257,7 @@ pub struct Score {
 }
 
 /// A declared missing-data rule: exactly one of `min_answered` or `max_missing`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MissingRule {
     /// At least this many items must be answered.
@@ -274,7 +274,7 @@ pub struct MissingRule {
 }
 
 /// A linear transform `value * multiply + add`.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Transform {
     /// Factor, default 1.
@@ -286,7 +286,7 @@ pub struct Transform {
 }
 
 /// A released result: a score mapped through bands.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResultDef {
     /// Identifier of the result in reports.
@@ -341,7 +341,7 @@ pub struct ResultDef {
 }
 
 /// One band of a result: an inclusive range of score values.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Band {
     /// Identifier of the band in reports.
@@ -357,7 +357,7 @@ pub struct Band {
 }
 
 /// Which selections an interview-mode result lists.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Select {
     /// The items that can be listed, all from one topic.
@@ -370,7 +370,7 @@ pub struct Select {
 }
 
 /// Which results a `strongest` result compares.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Strongest {
     /// Banded results with the same band ids, in one topic, each released to
@@ -381,7 +381,7 @@ pub struct Strongest {
 }
 
 /// One outcome a rule result may return.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutcomeDef {
     /// Identifier the rule returns and reports carry.
@@ -393,7 +393,7 @@ pub struct OutcomeDef {
 }
 
 /// An answer set with its expected outcomes.
-#[derive(Clone, Debug, Deserialize, Serialize, JsonSchema)]
+#[derive(Clone, Debug, Serialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Example {
     /// What this example covers (e.g. `all minimal`, `q3 missing`).

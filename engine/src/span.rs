@@ -3,7 +3,7 @@
 use std::ops::Range;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 /// A value together with the byte range it was read from.
 ///
@@ -63,17 +63,6 @@ impl<T: PartialOrd> PartialOrd for Sp<T> {
 impl<T: Ord> Ord for Sp<T> {
     fn cmp(&self, other: &Self) -> std::cmp::Ordering {
         self.value.cmp(&other.value)
-    }
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Sp<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let spanned = serde_spanned::Spanned::<T>::deserialize(d)?;
-        let span = spanned.span();
-        Ok(Self {
-            value: spanned.into_inner(),
-            span,
-        })
     }
 }
 
