@@ -1,8 +1,11 @@
 //! The definition model: what a questionnaire file says, as written.
 //!
-//! This is the serde model of the TOML format (and, through it, of the JSON
-//! Schema in `schemas/definition.schema.json`). It is deliberately close to the
-//! text: values keep their spans for diagnostics, and nothing is resolved here.
+//! This is the model of the TOML format: `read.rs` reads it from TOML,
+//! its `Serialize` gives the canonical form the digest is computed from, and
+//! its `JsonSchema` the schema in `schemas/definition.schema.json` (a test
+//! keeps the reader's keys equal to the schema's). It is deliberately close to
+//! the text: values keep their spans for diagnostics, and nothing is resolved
+//! here. The `#[serde(..)]` attributes shape the serialization and the schema.
 //! [`crate::compile`] validates and resolves it into an [`crate::Evaluator`].
 
 use std::collections::BTreeMap;
