@@ -559,16 +559,17 @@ impl Evaluator {
                 .find(|r| r.id.as_str() == entry.id)
                 .map(|r| pick_text(r.title.value(), locale, &c.locales))
                 .unwrap_or_else(|| entry.id.clone());
-            // Bands and rule outcomes are levels; a list (selection or
-            // strongest fields) is not.
-            let listing = c.results.iter().any(|r| {
-                r.id == entry.id
-                    && matches!(r.choice, Choice::Select { .. } | Choice::Strongest { .. })
-            });
+            // Bands are levels, ordered from lowest to highest. A rule's
+            // outcomes (e.g. "security first") and a list (selection,
+            // strongest fields) are not.
+            let levelled = c
+                .results
+                .iter()
+                .any(|r| r.id == entry.id && matches!(r.choice, Choice::Bands));
             let position = entry
                 .band
                 .as_ref()
-                .filter(|_| !listing)
+                .filter(|_| levelled)
                 .map(|b| {
                     format!(
                         "  ({} {} / {})",

@@ -1709,3 +1709,24 @@ fn a_repeated_item_is_found_among_many_answers() {
     let err = json_err(&who5, &json);
     assert_err(&err, ErrorCode::UnknownItem, Some("answers.x0"));
 }
+
+/// In a text report, bands show their level; a rule's outcomes do not (they
+/// are not ordered: "security first" is not a level below "both").
+#[test]
+fn text_reports_show_levels_for_bands_only() {
+    let wa = lib("work-attitudes");
+    let report = eval(&wa, &request(&all(&[4; 21])).with_locale("en"));
+    let text = wa.render_text(&report);
+    let line = text
+        .lines()
+        .find(|l| l.starts_with("Security and variety compared: "))
+        .unwrap_or_else(|| panic!("{text}"));
+    assert_eq!(
+        line,
+        "Security and variety compared: Both about equally important"
+    );
+    assert!(
+        text.contains("Security: Important  (level 3 / 3)\n"),
+        "{text}"
+    );
+}
