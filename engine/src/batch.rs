@@ -351,8 +351,11 @@ impl Job<'_> {
         let mut values: zeroize::Zeroizing<Vec<Option<i64>>> =
             zeroize::Zeroizing::new(vec![None; c.item_ids.len()]);
         let mut declined = vec![false; c.topics.len()];
+        // Outcomes of the row so far, by result index (strongest results
+        // reuse their sources'); cleared per row.
+        let mut outcomes = vec![None; c.results.len()];
         for row in from..to {
-            match self.row(row, &mut values, &mut declined, &mut part) {
+            match self.row(row, &mut values, &mut declined, &mut outcomes, &mut part) {
                 Ok(()) => {}
                 Err(error) => {
                     // Drop whatever the row pushed, then mark it failed.
@@ -374,6 +377,7 @@ impl Job<'_> {
         row: usize,
         values: &mut [Option<i64>],
         declined: &mut [bool],
+        outcomes: &mut [Option<crate::evaluator::Outcome>],
         part: &mut Part,
     ) -> Result<(), RequestError> {
         if let Some(kernel) = self.fast {
@@ -427,9 +431,12 @@ impl Job<'_> {
                 *v = Some(i64::from(code));
             }
         }
+        for o in outcomes.iter_mut() {
+            *o = None;
+        }
         for &ri in self.visible {
             let Some(r) = c.results.get(ri) else { continue };
-            let o = self.evaluator.outcome(r, values, declined)?;
+            let o = self.evaluator.outcome(r, values, declined, outcomes)?;
             let s = match o.status {
                 Status::Ok => crate::batch::status::OK,
                 Status::Declined => crate::batch::status::DECLINED,
@@ -438,6 +445,9 @@ impl Job<'_> {
             part.status.push(s);
             part.band
                 .push(o.band.and_then(|b| i16::try_from(b).ok()).unwrap_or(-1));
+            if let Some(slot) = outcomes.get_mut(ri) {
+                *slot = Some(o);
+            }
         }
         Ok(())
     }

@@ -256,13 +256,16 @@ impl Evaluator {
         }
         let (values, declined) = self.resolve(request)?;
         let mut results = Vec::new();
-        for r in c
-            .results
-            .iter()
-            .filter(|r| r.audiences.iter().any(|a| a == audience))
-        {
-            let outcome = self.outcome(r, &values, &declined)?;
+        let mut done = vec![None; c.results.len()];
+        for (ri, r) in c.results.iter().enumerate() {
+            if !r.audiences.iter().any(|a| a == audience) {
+                continue;
+            }
+            let outcome = self.outcome(r, &values, &declined, &done)?;
             results.push(self.entry(r, &outcome, &locale));
+            if let Some(slot) = done.get_mut(ri) {
+                *slot = Some(outcome);
+            }
         }
         Ok(Report {
             definition: DefinitionRef {
@@ -361,11 +364,16 @@ impl Evaluator {
         Ok((values, declined))
     }
 
+    /// The outcome of `r`. `done` holds, by result index, outcomes already
+    /// computed for the same answers (empty or partial is fine): a strongest
+    /// result reuses its sources' outcomes from there instead of scoring
+    /// them again.
     pub(crate) fn outcome(
         &self,
         r: &ResultPlan,
         values: &[Option<i64>],
         declined: &[bool],
+        done: &[Option<Outcome>],
     ) -> Result<Outcome, RequestError> {
         let c = &*self.inner;
         let declined_topic = declined.get(r.topic).copied().unwrap_or(false);
@@ -424,7 +432,14 @@ impl Evaluator {
                     if matches!(source.choice, Choice::Strongest { .. }) {
                         return Err(internal("a strongest result compares a strongest result"));
                     }
-                    let o = self.outcome(source, values, declined)?;
+                    let computed;
+                    let o = match done.get(si).and_then(Option::as_ref) {
+                        Some(o) => o,
+                        None => {
+                            computed = self.outcome(source, values, declined, &[])?;
+                            &computed
+                        }
+                    };
                     if let (Status::Ok, Some(b)) = (o.status, o.band) {
                         reached.push((si, b));
                     }
@@ -595,14 +610,18 @@ impl Evaluator {
         let c = &*self.inner;
         let (values, declined) = self.resolve(request)?;
         let mut out = Vec::new();
-        for r in &c.results {
-            let o = self.outcome(r, &values, &declined)?;
+        let mut done = vec![None; c.results.len()];
+        for (ri, r) in c.results.iter().enumerate() {
+            let o = self.outcome(r, &values, &declined, &done)?;
             let name = match (o.status, o.band.and_then(|b| r.bands.get(b))) {
                 (Status::Ok, Some(b)) => b.id.clone(),
                 (Status::Declined, _) => "declined".to_string(),
                 _ => "insufficient".to_string(),
             };
             out.push((r.id.clone(), name));
+            if let Some(slot) = done.get_mut(ri) {
+                *slot = Some(o);
+            }
         }
         Ok(out)
     }
