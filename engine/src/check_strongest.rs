@@ -113,6 +113,7 @@ impl Checker<'_, '_> {
                 continue;
             };
             let rid = r.id.value();
+            let audiences: Vec<String> = r.audiences.iter().map(|a| a.value().clone()).collect();
             let mut sources: Vec<usize> = Vec::new();
             let mut seen = BTreeSet::new();
             let mut bands: Option<(Vec<String>, &Sp<String>)> = None;
@@ -190,11 +191,7 @@ impl Checker<'_, '_> {
                     }
                     Some(_) => {}
                 }
-                for audience in &results
-                    .get(ri)
-                    .map(|p| p.audiences.clone())
-                    .unwrap_or_default()
-                {
+                for audience in &audiences {
                     if !source.audiences.contains(audience) {
                         self.sink
                             .error(
