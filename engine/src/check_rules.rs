@@ -2,7 +2,7 @@
 //! Rhai syntax errors mapped to `file:line:col`, and the exhaustive
 //! enumeration that proves what a rule can return.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted::{VecMap, VecSet};
 use std::ops::Range;
 
 use rhai::{Dynamic, Map};
@@ -201,7 +201,7 @@ impl Checker<'_, '_> {
                 .help("compute the score declaratively (sum or mean) and keep rules for results, or split the score into smaller ones");
             return None;
         };
-        let mut values = BTreeSet::new();
+        let mut values: Vec<f64> = Vec::new();
         let mut answers: Vec<Option<i64>> = vec![None; plan.terms.len()];
         let mut failure = None;
         enumerate_items(plan, 0, &mut answers, &mut |combo| {
@@ -217,7 +217,7 @@ impl Checker<'_, '_> {
             }
             match rule.run(&self.engine, input) {
                 Ok(Returned::Number(x)) => {
-                    values.insert(plan.transform(x).to_bits());
+                    values.push(plan.transform(x));
                 }
                 Ok(Returned::Insufficient) => {}
                 Ok(Returned::Outcome(_)) => {
@@ -246,9 +246,10 @@ impl Checker<'_, '_> {
                 .help("a score rule must return a number or insufficient() for every combination of answers, unanswered items included");
             return None;
         }
-        let mut out: Vec<f64> = values.into_iter().map(f64::from_bits).collect();
-        out.sort_by(f64::total_cmp);
-        Some(out)
+        // Equal under `total_cmp` is equal bits: one value per bit pattern.
+        values.sort_by(f64::total_cmp);
+        values.dedup_by(|a, b| a.to_bits() == b.to_bits());
+        Some(values)
     }
 
     /// The strictest `k` that applies to a result: the questionnaire's, or
@@ -258,7 +259,7 @@ impl Checker<'_, '_> {
         def: &Definition,
         r: &ResultDef,
         scores: &[Option<ScorePlan>],
-        score_index: &BTreeMap<String, usize>,
+        score_index: &VecMap<String, usize>,
     ) -> u32 {
         let base = def.questionnaire.k.as_ref().map_or(2, |k| *k.value());
         let first = r.score.as_ref().or(r.scores.first());
@@ -279,7 +280,7 @@ impl Checker<'_, '_> {
         &mut self,
         r: &ResultDef,
         scores: &[Option<ScorePlan>],
-        score_index: &BTreeMap<String, usize>,
+        score_index: &VecMap<String, usize>,
         score_defs: &[Score],
         score_used: &mut [bool],
         k: u32,
@@ -394,7 +395,7 @@ impl Checker<'_, '_> {
             self.outcome_texts(o, &rid);
         }
         let mut inputs = Vec::new();
-        let mut topics = BTreeSet::new();
+        let mut topics = VecSet::new();
         let mut complete = true;
         for name in &r.scores {
             match resolve(self, name) {
@@ -516,7 +517,7 @@ impl Checker<'_, '_> {
             }
         };
         let mut items = Vec::new();
-        let mut topics = BTreeSet::new();
+        let mut topics = VecSet::new();
         for name in select.items.iter() {
             match self.item_lookup.get(name.value()) {
                 Some(&(i, topic)) => {
@@ -647,7 +648,7 @@ impl Checker<'_, '_> {
             return;
         }
         let declared: Vec<&str> = r.outcomes.iter().map(|o| o.id.as_str()).collect();
-        let mut returned: BTreeSet<String> = BTreeSet::new();
+        let mut returned: VecSet<String> = VecSet::new();
         let mut problem: Option<(Code, String)> = None;
         let mut combo = Vec::with_capacity(domains.len());
         enumerate_inputs(&domains, &mut combo, &mut |combo| {

@@ -6,7 +6,7 @@
 //! compiler therefore demands exactly that (every audience of the result sees
 //! every source) and the disclosure analysis inherits the sources' findings.
 
-use std::collections::BTreeSet;
+use crate::sorted::VecSet;
 
 use crate::compile::{Checker, quote_list, suggest};
 use crate::diagnostic::Code;
@@ -115,9 +115,9 @@ impl Checker<'_, '_> {
             let rid = r.id.value();
             let audiences: Vec<String> = r.audiences.iter().map(|a| a.value().clone()).collect();
             let mut sources: Vec<usize> = Vec::new();
-            let mut seen = BTreeSet::new();
+            let mut seen = VecSet::new();
             let mut bands: Option<(Vec<String>, &Sp<String>)> = None;
-            let mut topics = BTreeSet::new();
+            let mut topics = VecSet::new();
             for name in strongest.results.iter() {
                 let Some(si) = def
                     .results

@@ -1,6 +1,6 @@
 //! Compiling a definition: parse, validate, resolve, analyse, stamp.
 
-use std::collections::BTreeMap;
+use crate::sorted::VecMap;
 use std::fmt;
 use std::ops::Range;
 use std::sync::Arc;
@@ -100,7 +100,7 @@ pub struct Options {
     pub limits: Limits,
     /// Files a definition names with `rule_file`, by path relative to the
     /// definition (e.g. `strongest.rhai`). The engine reads no files itself.
-    pub files: BTreeMap<String, String>,
+    pub files: std::collections::BTreeMap<String, String>,
 }
 
 impl Options {
@@ -215,7 +215,7 @@ fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Comp
             .mode
             .as_ref()
             .is_some_and(|m| *m.value() == Mode::Interview),
-        item_lookup: BTreeMap::new(),
+        item_lookup: VecMap::new(),
     };
     Some(cx.definition(def))
 }
@@ -229,7 +229,7 @@ pub(crate) struct Checker<'a, 's> {
     /// Whether the definition is in interview mode.
     pub(crate) interview: bool,
     /// Item id → (index, topic), once items are resolved.
-    pub(crate) item_lookup: BTreeMap<String, (usize, usize)>,
+    pub(crate) item_lookup: VecMap<String, (usize, usize)>,
 }
 
 fn valid_id(id: &str) -> bool {
@@ -252,7 +252,7 @@ impl Checker<'_, '_> {
     }
 
     pub(crate) fn unique<'x>(&mut self, ids: impl IntoIterator<Item = &'x Sp<String>>, kind: &str) {
-        let mut seen: BTreeMap<&str, Range<usize>> = BTreeMap::new();
+        let mut seen: VecMap<&str, Range<usize>> = VecMap::new();
         for id in ids {
             if let Some(first) = seen.get(id.as_str()) {
                 self.sink
@@ -373,7 +373,7 @@ impl Checker<'_, '_> {
 
         // Scales.
         self.unique(def.scales.iter().map(|s| &s.id), "scale");
-        let mut scale_index = BTreeMap::new();
+        let mut scale_index = VecMap::new();
         let mut scales = Vec::new();
         for s in &def.scales {
             self.id(&s.id, "scale");
@@ -386,7 +386,7 @@ impl Checker<'_, '_> {
                     )
                     .help("a response scale needs at least two options");
             }
-            let mut codes: BTreeMap<i64, Range<usize>> = BTreeMap::new();
+            let mut codes: VecMap<i64, Range<usize>> = VecMap::new();
             for o in s.options.iter() {
                 if o.code.value().abs() > MAX_CODE {
                     self.sink
@@ -430,9 +430,7 @@ impl Checker<'_, '_> {
                 max: codes.last().copied().unwrap_or(0),
                 codes,
             };
-            scale_index
-                .entry(s.id.value().clone())
-                .or_insert(scales.len());
+            scale_index.insert_if_absent(s.id.value().clone(), || scales.len());
             scales.push(plan);
         }
 
@@ -452,7 +450,7 @@ impl Checker<'_, '_> {
                 topic_ids.push(t.id.value().clone());
             }
         }
-        let topic_index: BTreeMap<String, usize> = topic_ids
+        let topic_index: VecMap<String, usize> = topic_ids
             .iter()
             .enumerate()
             .rev()
@@ -461,7 +459,7 @@ impl Checker<'_, '_> {
 
         // Items.
         self.unique(def.items.iter().map(|i| &i.id), "item");
-        let mut item_index = BTreeMap::new();
+        let mut item_index = VecMap::new();
         let mut items = Vec::new();
         let mut topic_used = vec![false; topic_ids.len()];
         let mut scale_used = vec![false; scales.len()];
@@ -566,9 +564,7 @@ impl Checker<'_, '_> {
             if let Some(u) = scale.and_then(|s| scale_used.get_mut(s)) {
                 *u = true;
             }
-            item_index
-                .entry(it.id.value().clone())
-                .or_insert(items.len());
+            item_index.insert_if_absent(it.id.value().clone(), || items.len());
             items.push(ItemInfo {
                 id: it.id.value().clone(),
                 topic: topic.unwrap_or(0),
@@ -604,15 +600,13 @@ impl Checker<'_, '_> {
 
         // Scores.
         self.unique(def.scores.iter().map(|s| &s.id), "score");
-        let mut score_index = BTreeMap::new();
+        let mut score_index = VecMap::new();
         let mut scores: Vec<Option<ScorePlan>> = Vec::new();
         let mut item_used = vec![false; items.len()];
         for s in &def.scores {
             self.id(&s.id, "score");
             let plan = self.score(s, &items, &item_index, &scales, &topic_ids, &mut item_used);
-            score_index
-                .entry(s.id.value().clone())
-                .or_insert(scores.len());
+            score_index.insert_if_absent(s.id.value().clone(), || scores.len());
             scores.push(plan);
         }
         self.item_lookup = item_index
@@ -906,7 +900,7 @@ impl Checker<'_, '_> {
         &mut self,
         s: &crate::model::Score,
         items: &[ItemInfo],
-        item_index: &BTreeMap<String, usize>,
+        item_index: &VecMap<String, usize>,
         scales: &[ScalePlan],
         topic_ids: &[String],
         item_used: &mut [bool],
@@ -965,8 +959,8 @@ impl Checker<'_, '_> {
             return None;
         }
         let mut terms = Vec::new();
-        let mut seen: BTreeMap<&str, Range<usize>> = BTreeMap::new();
-        let mut topics: BTreeMap<usize, Range<usize>> = BTreeMap::new();
+        let mut seen: VecMap<&str, Range<usize>> = VecMap::new();
+        let mut topics: VecMap<usize, Range<usize>> = VecMap::new();
         for name in s.items.iter() {
             if let Some(first) = seen.get(name.as_str()) {
                 self.sink
@@ -1005,7 +999,7 @@ impl Checker<'_, '_> {
             if let Some(u) = item_used.get_mut(idx) {
                 *u = true;
             }
-            topics.entry(info.topic).or_insert(name.span());
+            topics.insert_if_absent(info.topic, || name.span());
             match info.scale.and_then(|sc| scales.get(sc)) {
                 Some(scale) => terms.push(TermPlan {
                     item: idx,
@@ -1494,9 +1488,9 @@ struct ItemInfo {
 
 struct ExampleContext<'a> {
     items: &'a [ItemInfo],
-    item_index: &'a BTreeMap<String, usize>,
+    item_index: &'a VecMap<String, usize>,
     scales: &'a [ScalePlan],
-    topic_index: &'a BTreeMap<String, usize>,
+    topic_index: &'a VecMap<String, usize>,
     results: &'a [ResultPlan],
 }
 
@@ -1589,7 +1583,7 @@ pub(crate) fn suggest<'a>(
         .map(|k| (edit_distance(name, k), k))
         .filter(|(d, k)| *d > 0 && d * 3 <= k.chars().count().max(name.chars().count()))
         .collect();
-    close.sort();
+    crate::sorted::sort(&mut close);
     match close.as_slice() {
         [(d, k), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => {
             format!("did you mean `{k}`?")

@@ -308,7 +308,7 @@ impl<'s> Sink<'s> {
         // Stable order: by file (the definition first), position, then
         // code, so output does not depend on the order checks run in.
         let main = self.source.name().to_string();
-        list.sort_by(|a, b| {
+        crate::sorted::sort_by(&mut list, |a, b| {
             let ka = a.span.as_ref().map_or(usize::MAX, |s| s.start);
             let kb = b.span.as_ref().map_or(usize::MAX, |s| s.start);
             (a.file != main)

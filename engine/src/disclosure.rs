@@ -22,7 +22,7 @@
 //!   without enough witnesses is not proven.
 //! - **waived**: none of the above fits and the result carries a waiver.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::sorted::{VecMap, VecSet};
 use std::hash::BuildHasherDefault;
 
 use rhai::Engine;
@@ -165,7 +165,7 @@ fn outcome_name(r: &ResultPlan, slot: u64) -> String {
 
 /// Runs the analysis. Leaks and unproven results become diagnostics.
 pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven>) {
-    let mut cache: BTreeMap<Vec<usize>, Option<(Method, Observations)>> = BTreeMap::new();
+    let mut cache: VecMap<Vec<usize>, Option<(Method, Observations)>> = VecMap::new();
     let mut report = Disclosure::default();
     let mut leaks = Vec::new();
     let mut unproven = Vec::new();
@@ -251,7 +251,7 @@ fn inherited(
 }
 
 /// Items a result depends on.
-fn result_items(input: &Input<'_>, r: &ResultPlan) -> BTreeSet<usize> {
+fn result_items(input: &Input<'_>, r: &ResultPlan) -> VecSet<usize> {
     r.inputs
         .iter()
         .filter_map(|(s, _)| input.scores.get(*s))
@@ -261,7 +261,7 @@ fn result_items(input: &Input<'_>, r: &ResultPlan) -> BTreeSet<usize> {
 
 /// Groups results that share items (transitively).
 fn components(input: &Input<'_>, visible: &[usize]) -> Vec<Vec<usize>> {
-    let items: Vec<BTreeSet<usize>> = visible
+    let items: Vec<VecSet<usize>> = visible
         .iter()
         .map(|&r| {
             input
@@ -295,9 +295,9 @@ fn components(input: &Input<'_>, visible: &[usize]) -> Vec<Vec<usize>> {
             }
         }
     }
-    let mut out: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    let mut out: VecMap<usize, Vec<usize>> = VecMap::new();
     for (i, &r) in visible.iter().enumerate() {
-        out.entry(find(&mut group, i)).or_default().push(r);
+        out.update(find(&mut group, i), Vec::new, |v| v.push(r));
     }
     out.into_values().collect()
 }
@@ -374,12 +374,12 @@ fn analyse_component(
     input: &Input<'_>,
     audience: &str,
     component: &[usize],
-    cache: &mut BTreeMap<Vec<usize>, Option<(Method, Observations)>>,
+    cache: &mut VecMap<Vec<usize>, Option<(Method, Observations)>>,
     report: &mut Disclosure,
     leaks: &mut Vec<Leak>,
     unproven: &mut Vec<Unproven>,
 ) {
-    let empty = BTreeMap::new();
+    let empty = VecMap::new();
     if input.interview {
         report.results.extend(finding(
             input,
@@ -407,16 +407,20 @@ fn analyse_component(
     };
     // Audiences that see the same results observe the same thing: analyse
     // each distinct component once.
-    let observed = cache
-        .entry(component.to_vec())
-        .or_insert_with(|| match exact(input, component) {
-            Some(o) => Some((method, o)),
-            None if component.len() == 1 => {
-                witness(input, component).map(|o| (Method::Witnessed, o))
-            }
-            None => None,
-        })
-        .clone();
+    let observed = match cache.get(component) {
+        Some(o) => o.clone(),
+        None => {
+            let o = match exact(input, component) {
+                Some(o) => Some((method, o)),
+                None if component.len() == 1 => {
+                    witness(input, component).map(|o| (Method::Witnessed, o))
+                }
+                None => None,
+            };
+            cache.insert(component.to_vec(), o.clone());
+            o
+        }
+    };
     let Some((method, observations)) = observed else {
         let waived = component
             .iter()
@@ -444,7 +448,7 @@ fn analyse_component(
         return;
     };
     // Per (result, outcome): the minimum ambiguity and the worst item.
-    let mut per_outcome: PerOutcome = BTreeMap::new();
+    let mut per_outcome: PerOutcome = VecMap::new();
     for (vector, items) in &observations {
         for (pos, &ri) in component.iter().enumerate() {
             let Some(r) = input.results.get(ri) else {
@@ -454,17 +458,16 @@ fn analyse_component(
                 continue;
             };
             let name = outcome_name(r, slot);
-            let entry = per_outcome
-                .entry((ri, name.clone()))
-                .or_insert((None, None));
+            let key = (ri, name.clone());
+            let mut worst = per_outcome.get(&key).copied().unwrap_or((None, None));
             let contributing = result_items(input, r);
             for (&item, codes) in items {
                 if !contributing.contains(&item) || codes.is_empty() {
                     continue;
                 }
                 let n = u32::try_from(codes.len()).unwrap_or(u32::MAX);
-                if entry.0.is_none_or(|m| n < m) {
-                    *entry = (Some(n), Some(item));
+                if worst.0.is_none_or(|m| n < m) {
+                    worst = (Some(n), Some(item));
                 }
                 let k = k_of(input, component, item);
                 if n < k {
@@ -494,6 +497,7 @@ fn analyse_component(
                     }
                 }
             }
+            per_outcome.insert(key, worst);
         }
     }
     report
@@ -502,7 +506,7 @@ fn analyse_component(
 }
 
 /// Per (result, outcome): the minimum ambiguity and the item attaining it.
-type PerOutcome = BTreeMap<(usize, String), (Option<u32>, Option<usize>)>;
+type PerOutcome = VecMap<(usize, String), (Option<u32>, Option<usize>)>;
 
 /// What makes items interchangeable: per score, (score, weight bits, reverse,
 /// reverse base, codes).
@@ -510,7 +514,7 @@ type ClassKey = Vec<(usize, u64, bool, i64, Vec<i64>)>;
 
 /// Observations: outcome vector (one slot per component result) → per item,
 /// the codes that can lead to it.
-type Observations = BTreeMap<Vec<u64>, BTreeMap<usize, BTreeSet<i64>>>;
+type Observations = std::collections::BTreeMap<Vec<u64>, VecMap<usize, VecSet<i64>>>;
 
 /// Layout of the DP state for one component.
 struct Layout<'a> {
@@ -531,7 +535,7 @@ impl<'a> Layout<'a> {
             .iter()
             .filter_map(|&r| input.results.get(r))
             .flat_map(|r| r.inputs.iter().map(|(s, _)| *s))
-            .collect::<BTreeSet<_>>()
+            .collect::<VecSet<_>>()
             .into_iter()
             .collect();
         let mut offset = Vec::new();
@@ -681,18 +685,15 @@ impl<'a> Layout<'a> {
     /// total) are thereby not counted as independent.
     fn bound(&self, steps: &[Step], order: &[usize]) -> f64 {
         // Block of each item: the sorted positions of the scores it is in.
-        let mut blocks: BTreeMap<Vec<usize>, Vec<(usize, usize)>> = BTreeMap::new();
+        let mut blocks: VecMap<Vec<usize>, Vec<(usize, usize)>> = VecMap::new();
         for (step, item) in order.iter().enumerate() {
             let Some(st) = steps.get(step) else { continue };
             let mut key: Vec<usize> = st.touch.iter().map(|(pos, _)| *pos).collect();
-            key.sort_unstable();
+            crate::sorted::sort(&mut key);
             key.dedup();
             let first = st.touch.first().copied();
             if let Some((pos, ti)) = first {
-                blocks
-                    .entry(key)
-                    .or_default()
-                    .push((*item, pos * 1_000_000 + ti));
+                blocks.update(key, Vec::new, |b| b.push((*item, pos * 1_000_000 + ti)));
             }
         }
         // Per block: the triples it can reach on its own.
@@ -705,7 +706,7 @@ impl<'a> Layout<'a> {
             let mut range: i64 = 0;
             let mut weight_sum: i64 = 0;
             let mut g: i64 = 0;
-            let mut weights = BTreeSet::new();
+            let mut weights = VecSet::new();
             for &(_, code) in members {
                 let (pos, ti) = (code / 1_000_000, code % 1_000_000);
                 let Some(p) = self.scores.get(pos).and_then(|s| self.input.scores.get(*s)) else {
@@ -745,7 +746,7 @@ impl<'a> Layout<'a> {
                 .product();
             ((n + 1.0) * sums * totals).min(answers)
         };
-        let block_list: Vec<(Vec<usize>, f64, BTreeSet<usize>)> = blocks
+        let block_list: Vec<(Vec<usize>, f64, VecSet<usize>)> = blocks
             .into_iter()
             .map(|(key, members)| {
                 let states = block_states(&members);
@@ -753,7 +754,7 @@ impl<'a> Layout<'a> {
                 (key, states, items)
             })
             .collect();
-        let mut started: BTreeSet<usize> = BTreeSet::new();
+        let mut started: VecSet<usize> = VecSet::new();
         let mut cleared = vec![false; self.scores.len()];
         let mut settled = vec![false; self.component.len()];
         let mut worst: f64 = 1.0;
@@ -794,7 +795,7 @@ impl<'a> Layout<'a> {
 
     /// What each step of `order` touches, completes and clears.
     fn steps(&self, order: &[usize]) -> Vec<Step> {
-        let step_of: BTreeMap<usize, usize> = order
+        let step_of: VecMap<usize, usize> = order
             .iter()
             .enumerate()
             .map(|(i, &item)| (item, i))
@@ -901,12 +902,12 @@ type StateSet = std::collections::HashSet<Vec<u64>, BuildHasherDefault<rustc_has
 /// state budget is exceeded or a rule fails.
 fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
     let layout = Layout::new(input, component);
-    let items: BTreeSet<usize> = component
+    let items: VecSet<usize> = component
         .iter()
         .filter_map(|&r| input.results.get(r))
         .flat_map(|r| result_items(input, r))
         .collect();
-    let mut observations: Observations = BTreeMap::new();
+    let mut observations = Observations::new();
     for (rep, members) in representatives(input, &layout, &items) {
         let mut sequence = order(input, &layout, &items, rep);
         sequence.push(rep);
@@ -942,10 +943,11 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
                 let vector: Vec<u64> = n.get(layout.results_at..).unwrap_or_default().to_vec();
                 let entry = observations.entry(vector).or_default();
                 for &member in &members {
-                    let set = entry.entry(member).or_default();
-                    if let Some(c) = choice {
-                        set.insert(c);
-                    }
+                    entry.update(member, VecSet::new, |set| {
+                        if let Some(c) = choice {
+                            set.insert(c);
+                        }
+                    });
                 }
             }
         }
@@ -969,9 +971,9 @@ fn codes_of(input: &Input<'_>, item: usize) -> Vec<i64> {
 fn representatives(
     input: &Input<'_>,
     layout: &Layout<'_>,
-    items: &BTreeSet<usize>,
+    items: &VecSet<usize>,
 ) -> Vec<(usize, Vec<usize>)> {
-    let mut classes: BTreeMap<ClassKey, Vec<usize>> = BTreeMap::new();
+    let mut classes: VecMap<ClassKey, Vec<usize>> = VecMap::new();
     let mut singles = Vec::new();
     for &item in items {
         let mut key = Vec::new();
@@ -994,7 +996,7 @@ fn representatives(
         if ruled {
             singles.push((item, vec![item]));
         } else {
-            classes.entry(key).or_default().push(item);
+            classes.update(key, Vec::new, |c| c.push(item));
         }
     }
     let mut out: Vec<(usize, Vec<usize>)> = classes
@@ -1002,19 +1004,14 @@ fn representatives(
         .filter_map(|members| members.first().map(|&f| (f, members.clone())))
         .collect();
     out.extend(singles);
-    out.sort();
+    crate::sorted::sort(&mut out);
     out
 }
 
 /// Processing order for the other items: greedily finish the score with the
 /// fewest unprocessed items first, so its accumulators collapse early.
-fn order(
-    input: &Input<'_>,
-    layout: &Layout<'_>,
-    items: &BTreeSet<usize>,
-    last: usize,
-) -> Vec<usize> {
-    let mut remaining: BTreeSet<usize> = items.iter().copied().filter(|i| *i != last).collect();
+fn order(input: &Input<'_>, layout: &Layout<'_>, items: &VecSet<usize>, last: usize) -> Vec<usize> {
+    let mut remaining: VecSet<usize> = items.iter().copied().filter(|i| *i != last).collect();
     let mut out = Vec::new();
     while !remaining.is_empty() {
         let best = layout
@@ -1086,7 +1083,7 @@ fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
         let Some(p) = input.scores.get(*s) else {
             continue;
         };
-        let own: BTreeSet<usize> = p.terms.iter().map(|t| t.item).collect();
+        let own: VecSet<usize> = p.terms.iter().map(|t| t.item).collect();
         for high in [true, false] {
             let mut a = vec![None; n_items];
             for (&i, c) in items.iter().zip(&codes) {
@@ -1116,7 +1113,7 @@ fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
         }
         seeds.push(a);
     }
-    let mut observations: Observations = BTreeMap::new();
+    let mut observations = Observations::new();
     for seed in &seeds {
         for (&i, c) in items.iter().zip(&codes) {
             let mut a = seed.clone();
@@ -1128,9 +1125,9 @@ fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
                 observations
                     .entry(vec![o])
                     .or_default()
-                    .entry(i)
-                    .or_default()
-                    .insert(code);
+                    .update(i, VecSet::new, |s| {
+                        s.insert(code);
+                    });
             }
         }
     }
@@ -1139,7 +1136,7 @@ fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
     for b in 0..r.bands.len() {
         let seen = observations.get(&vec![b as u64])?;
         for &i in &items {
-            if seen.get(&i).map_or(0, BTreeSet::len) < r.k as usize {
+            if seen.get(&i).map_or(0, VecSet::len) < r.k as usize {
                 return None;
             }
         }

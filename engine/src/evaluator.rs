@@ -1,6 +1,6 @@
 //! The compiled evaluator and evaluation.
 
-use std::collections::BTreeMap;
+use crate::sorted::VecMap;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
@@ -76,11 +76,11 @@ pub(crate) struct Compiled {
     pub(crate) audiences: Vec<String>,
     pub(crate) privacy_notice: Option<String>,
     pub(crate) topics: Vec<String>,
-    pub(crate) topic_index: BTreeMap<String, usize>,
+    pub(crate) topic_index: VecMap<String, usize>,
     pub(crate) item_ids: Vec<String>,
     pub(crate) item_topic: Vec<usize>,
     pub(crate) item_scale: Vec<usize>,
-    pub(crate) item_index: BTreeMap<String, usize>,
+    pub(crate) item_index: VecMap<String, usize>,
     pub(crate) scales: Vec<ScalePlan>,
     pub(crate) scores: Vec<ScorePlan>,
     pub(crate) results: Vec<ResultPlan>,
@@ -412,7 +412,7 @@ impl Evaluator {
                     .filter(|(c, _)| c >= min_code)
                     .collect();
                 // Highest first; the sort is stable, so ties keep item order.
-                chosen.sort_by_key(|&(code, _)| std::cmp::Reverse(code));
+                crate::sorted::sort_by_key(&mut chosen, |&(code, _)| std::cmp::Reverse(code));
                 chosen.truncate(*top);
                 Ok(Outcome {
                     status: Status::Ok,

@@ -46,6 +46,7 @@ mod request;
 mod rules;
 mod schema;
 mod session;
+mod sorted;
 mod span;
 mod testing;
 mod transparency;

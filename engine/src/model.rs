@@ -8,15 +8,14 @@
 //! here. The `#[serde(..)]` attributes shape the serialization and the schema.
 //! [`crate::compile`] validates and resolves it into an [`crate::Evaluator`].
 
-use std::collections::BTreeMap;
-
 use schemars::JsonSchema;
 use serde::Serialize;
 
+pub use crate::sorted::VecMap;
 use crate::span::Sp;
 
 /// A text in every declared locale, keyed by locale tag (`de`, `en`, …).
-pub type Text = BTreeMap<String, String>;
+pub type Text = VecMap<String, String>;
 
 /// A questionnaire definition: one instrument with its scoring and the results
 /// it may release.
@@ -125,8 +124,8 @@ pub struct InstrumentSource {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub commercial_use: Option<bool>,
     /// Status of each locale's wording, keyed by locale.
-    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
-    pub translations: BTreeMap<String, Translation>,
+    #[serde(default, skip_serializing_if = "VecMap::is_empty")]
+    pub translations: VecMap<String, Translation>,
 }
 
 /// Status of one locale's wording.
@@ -403,12 +402,12 @@ pub struct Example {
     pub name: Sp<String>,
     /// Answers by item id; items left out are unanswered.
     #[serde(default)]
-    pub answers: Sp<BTreeMap<Sp<String>, Sp<i64>>>,
+    pub answers: Sp<VecMap<Sp<String>, Sp<i64>>>,
     /// Declined topics.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub declined: Vec<Sp<String>>,
     /// Expected outcome by result id: a band id, `declined` or `insufficient`.
-    pub expect: Sp<BTreeMap<Sp<String>, Sp<String>>>,
+    pub expect: Sp<VecMap<Sp<String>, Sp<String>>>,
 }
 
 /// Serialization skips absent optional parts, so adding an optional key to

@@ -11,7 +11,7 @@
 //! [`tables!`] list (type, how messages name it, its keys), which is also
 //! what the test against the JSON Schema reads.
 
-use std::collections::BTreeMap;
+use crate::sorted::VecMap;
 use std::ops::Range;
 
 use toml::Spanned;
@@ -323,20 +323,20 @@ impl MapKey for Sp<String> {
 }
 
 /// A table with free keys, e.g. a text (locale → string).
-impl<K: MapKey, T: FromToml> FromToml for BTreeMap<K, T> {
+impl<K: MapKey, T: FromToml> FromToml for VecMap<K, T> {
     fn read(value: &Value<'_>, r: &mut Reader<'_, '_>) -> Option<Self> {
         let table = r.table(value)?;
-        let mut out = BTreeMap::new();
+        // Collected, then sorted once: a table with many keys in no
+        // particular order costs `O(n log n)`, not an insertion each.
+        let mut entries = Vec::with_capacity(table.len());
         let mut ok = true;
         for (key, v) in table.iter() {
             match T::read(v, r) {
-                Some(v) => {
-                    out.insert(K::from_key(key), v);
-                }
+                Some(v) => entries.push((K::from_key(key), v)),
                 None => ok = false,
             }
         }
-        ok.then_some(out)
+        ok.then(|| entries.into_iter().collect())
     }
 }
 

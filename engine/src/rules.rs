@@ -202,7 +202,7 @@ fn ranked(map: &Map) -> Result<Vec<(String, f64)>, Box<EvalAltResult>> {
         entries.push((k.to_string(), x));
     }
     // Stable sort over the map's id order keeps ties in id order.
-    entries.sort_by(|a, b| b.1.total_cmp(&a.1));
+    crate::sorted::sort_by(&mut entries, |a, b| b.1.total_cmp(&a.1));
     Ok(entries)
 }
 

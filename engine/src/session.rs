@@ -158,7 +158,7 @@ impl Index {
                     .find(|s| s.id.value() == it.scale.value())
                     .map(|s| s.options.iter().map(|o| *o.code.value()).collect())
                     .unwrap_or_default();
-                codes.sort_unstable();
+                crate::sorted::sort(&mut codes);
                 codes.dedup();
                 ItemInfo {
                     id: it.id.value().clone(),

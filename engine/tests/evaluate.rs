@@ -1675,7 +1675,7 @@ fn selections_list_fields_highest_first_ties_in_order_at_most_top() {
             .iter()
             .find(|i| i.id.as_str() == id)
             .unwrap();
-        item.text.value()["en"].clone()
+        item.text.value().get("en").unwrap().clone()
     };
     let want: Vec<String> = ["q1", "q3", "q6", "q2", "q5"]
         .iter()

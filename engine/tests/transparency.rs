@@ -215,7 +215,7 @@ fn library_statements_name_every_result_and_who_sees_it() {
                 _ => ("you", "your counsellor", "the employment agency"),
             };
             for (r, def) in t.results.iter().zip(&e.definition().results) {
-                let title = &def.title.value()[locale];
+                let title = def.title.value().get(locale).unwrap();
                 assert_eq!(&r.title, title);
                 assert!(t.text.contains(title.as_str()), "{id}/{locale}: {title}");
                 assert_eq!(r.seen_by, [you, counsellor], "{id}/{locale}");
@@ -455,10 +455,13 @@ fn form_lists_every_item_and_option_once_in_order() {
             assert_eq!(form.locale, locale);
             assert_eq!(form.locales, e.locales());
             assert_eq!(form.privacy_notice.as_deref(), Some("2026-11"));
-            assert_eq!(form.title, def.questionnaire.title.value()[locale]);
+            assert_eq!(
+                form.title,
+                *def.questionnaire.title.value().get(locale).unwrap()
+            );
             assert_eq!(
                 form.description,
-                def.questionnaire.description.value()[locale]
+                *def.questionnaire.description.value().get(locale).unwrap()
             );
             assert_eq!(form.mode, Mode::Questionnaire);
             assert!(form.minutes.is_some());
@@ -469,7 +472,7 @@ fn form_lists_every_item_and_option_once_in_order() {
             assert_eq!(items.len(), def.items.len(), "{id}: every item once");
             for (item, d) in items.iter().zip(&def.items) {
                 assert_eq!(item.id, *d.id.value(), "{id}: definition order");
-                assert_eq!(item.text, d.text.value()[locale]);
+                assert_eq!(item.text, *d.text.value().get(locale).unwrap());
                 let scale = def
                     .scales
                     .iter()
@@ -481,7 +484,7 @@ fn form_lists_every_item_and_option_once_in_order() {
                 let unique: BTreeSet<i64> = codes.iter().copied().collect();
                 assert_eq!(unique.len(), codes.len());
                 for (o, so) in item.options.iter().zip(scale.options.iter()) {
-                    assert_eq!(o.label, so.label.value()[locale]);
+                    assert_eq!(o.label, *so.label.value().get(locale).unwrap());
                 }
             }
         }
