@@ -158,7 +158,7 @@ fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, Compi
         )
     })?;
     let text = crate::rules::definition_table(&value)
-        .and_then(|table| toml::to_string(&table).map_err(|e| e.to_string()))
+        .map(|table| crate::toml_text::document(&table))
         .map_err(|e| {
             fail(
                 0..0,

@@ -49,6 +49,7 @@ mod session;
 mod sorted;
 mod span;
 mod testing;
+mod toml_text;
 mod transparency;
 
 pub use compile::{CompileError, Options, check, check_with, compile, compile_with};

@@ -20,6 +20,7 @@ use std::any::TypeId;
 use std::cmp::Ordering;
 use std::fmt;
 
+use crate::toml_text::Node;
 use rhai::packages::{ArithmeticPackage, BasicMapPackage, LogicPackage, Package};
 use rhai::{
     AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, LexError, Map,
@@ -852,9 +853,9 @@ fn run_definition_script_here(
 /// characters their TOML values. Anything else (`()`, a function pointer, a
 /// range) has no TOML form and is refused with its key path. Nesting is
 /// bounded by [`run_definition_script`] ([`DEFINITION_DEPTH`]).
-pub(crate) fn definition_table(value: &Dynamic) -> Result<toml::Table, String> {
-    match toml_value(value, &mut String::new())? {
-        toml::Value::Table(t) => Ok(t),
+pub(crate) fn definition_table(value: &Dynamic) -> Result<Vec<(String, Node)>, String> {
+    match node(value, &mut String::new())? {
+        Node::Table(t) => Ok(t),
         _ => Err(format!(
             "it returns {} instead of an object map",
             value.type_name()
@@ -862,45 +863,46 @@ pub(crate) fn definition_table(value: &Dynamic) -> Result<toml::Table, String> {
     }
 }
 
-fn toml_value(value: &Dynamic, path: &mut String) -> Result<toml::Value, String> {
+fn node(value: &Dynamic, path: &mut String) -> Result<Node, String> {
     if let Some(m) = value.read_lock::<Map>() {
-        let mut table = toml::Table::new();
+        let mut table = Vec::with_capacity(m.len());
+        // A Rhai map iterates in key order: the table stays sorted.
         for (key, v) in m.iter() {
             let len = path.len();
             if !path.is_empty() {
                 path.push('.');
             }
             path.push_str(key);
-            let converted = toml_value(v, path)?;
+            let converted = node(v, path)?;
             path.truncate(len);
-            table.insert(key.to_string(), converted);
+            table.push((key.to_string(), converted));
         }
-        return Ok(toml::Value::Table(table));
+        return Ok(Node::Table(table));
     }
     if let Some(a) = value.read_lock::<Array>() {
         let mut array = Vec::with_capacity(a.len());
         for (i, v) in a.iter().enumerate() {
             let len = path.len();
             path.push_str(&format!("[{i}]"));
-            array.push(toml_value(v, path)?);
+            array.push(node(v, path)?);
             path.truncate(len);
         }
-        return Ok(toml::Value::Array(array));
+        return Ok(Node::Array(array));
     }
     if let Ok(i) = value.as_int() {
-        return Ok(toml::Value::Integer(i));
+        return Ok(Node::Integer(i));
     }
     if let Ok(f) = value.as_float() {
-        return Ok(toml::Value::Float(f));
+        return Ok(Node::Float(f));
     }
     if let Ok(b) = value.as_bool() {
-        return Ok(toml::Value::Boolean(b));
+        return Ok(Node::Boolean(b));
     }
     if let Ok(c) = value.as_char() {
-        return Ok(toml::Value::String(c.to_string()));
+        return Ok(Node::String(c.to_string()));
     }
     if let Some(s) = value.read_lock::<ImmutableString>() {
-        return Ok(toml::Value::String(s.to_string()));
+        return Ok(Node::String(s.to_string()));
     }
     let at = if path.is_empty() {
         "the definition".to_string()
