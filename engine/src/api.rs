@@ -7,17 +7,19 @@
 use std::collections::BTreeMap;
 
 use schemars::JsonSchema;
-use serde::{Deserialize, Serialize};
+use serde::de::DeserializeSeed;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::compile::{Options, compile_with};
 use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, ErrorEnvelope, RequestError};
 use crate::evaluator::Evaluator;
 use crate::model::Mode;
+use crate::request::json_path::{self, Fields, Path, StringMap, Struct, Track};
 use crate::span::Source;
 
 /// What to compile: a definition's text, or a library instrument.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "aspekt compile request")]
 pub struct CompileRequest {
@@ -33,6 +35,39 @@ pub struct CompileRequest {
     /// Rule files the definition names, by file name.
     #[serde(default)]
     pub files: BTreeMap<String, String>,
+}
+
+// Read by hand (not derived) so that errors know their JSON path; see
+// `json_path`. The `#[serde]` attributes still shape the JSON Schema.
+impl Fields for CompileRequest {
+    const NAME: &'static str = "CompileRequest";
+    const EXPECTING: &'static str = "struct CompileRequest";
+    const FIELDS: &'static [&'static str] = &["definition", "name", "library", "files"];
+    type Builder = CompileRequest;
+    fn set<'de, D: Deserializer<'de>>(
+        req: &mut CompileRequest,
+        field: usize,
+        d: D,
+        track: &Track,
+        at: &Path<'_>,
+    ) -> Result<(), D::Error> {
+        match field {
+            0 => req.definition = Option::deserialize(d)?,
+            1 => req.name = Option::deserialize(d)?,
+            2 => req.library = Option::deserialize(d)?,
+            _ => req.files = StringMap { track, at }.deserialize(d)?,
+        }
+        Ok(())
+    }
+    fn finish<E: serde::de::Error>(req: CompileRequest) -> Result<Self, E> {
+        Ok(req)
+    }
+}
+
+impl<'de> Deserialize<'de> for CompileRequest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Struct::new(&Track::default(), &Path::Root).deserialize(d)
+    }
 }
 
 /// What a host learns about a compiled definition.
@@ -91,16 +126,9 @@ pub fn invalid_request_json(message: &str, help: &str) -> String {
 /// Compiles from a JSON [`CompileRequest`]. On success, the evaluator and
 /// its [`CompileInfo`] as JSON; on failure, the error envelope.
 pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
-    let request: CompileRequest = {
-        let mut de = serde_json::Deserializer::from_str(input);
-        match serde_path_to_error::deserialize(&mut de) {
-            Ok(r) => r,
-            Err(e) => {
-                let path = e.path().to_string();
-                return Err(envelope(&RequestError::from_json(e.inner(), path)));
-            }
-        }
-    };
+    // What follows the object is not looked at.
+    let request: CompileRequest = json_path::read(&mut serde_json::Deserializer::from_str(input))
+        .map_err(|e| envelope(&e))?;
     let (source, options) = match (request.definition, request.library) {
         (Some(text), None) => {
             let name = request
@@ -154,7 +182,7 @@ pub fn evaluate_json(evaluator: &Evaluator, request: &str) -> String {
 }
 
 /// Which locale to present in: `{"locale": "de"}`, or empty for the default.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LocaleRequest {
     /// A declared locale; the definition's first when absent.
@@ -162,17 +190,40 @@ pub struct LocaleRequest {
     pub locale: Option<String>,
 }
 
+impl Fields for LocaleRequest {
+    const NAME: &'static str = "LocaleRequest";
+    const EXPECTING: &'static str = "struct LocaleRequest";
+    const FIELDS: &'static [&'static str] = &["locale"];
+    type Builder = LocaleRequest;
+    fn set<'de, D: Deserializer<'de>>(
+        req: &mut LocaleRequest,
+        _: usize,
+        d: D,
+        _: &Track,
+        _: &Path<'_>,
+    ) -> Result<(), D::Error> {
+        req.locale = Option::deserialize(d)?;
+        Ok(())
+    }
+    fn finish<E: serde::de::Error>(req: LocaleRequest) -> Result<Self, E> {
+        Ok(req)
+    }
+}
+
+impl<'de> Deserialize<'de> for LocaleRequest {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Struct::new(&Track::default(), &Path::Root).deserialize(d)
+    }
+}
+
 fn locale_of(input: &str) -> Result<Option<String>, String> {
     if input.trim().is_empty() {
         return Ok(None);
     }
-    let mut de = serde_json::Deserializer::from_str(input);
-    serde_path_to_error::deserialize::<_, LocaleRequest>(&mut de)
+    // What follows the object is not looked at.
+    json_path::read::<LocaleRequest>(&mut serde_json::Deserializer::from_str(input))
         .map(|r| r.locale)
-        .map_err(|e| {
-            let path = e.path().to_string();
-            envelope(&RequestError::from_json(e.inner(), path))
-        })
+        .map_err(|e| envelope(&e))
 }
 
 /// The transparency statement as JSON (input: a [`LocaleRequest`]), or the

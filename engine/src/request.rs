@@ -8,9 +8,13 @@ use std::hash::{Hash, Hasher};
 
 use rustc_hash::{FxHashSet, FxHasher};
 use schemars::JsonSchema;
-use serde::de::{MapAccess, Visitor};
+use serde::de::{DeserializeSeed, MapAccess, Visitor};
 use serde::{Deserialize, Deserializer};
 use zeroize::{Zeroize, ZeroizeOnDrop};
+
+pub(crate) mod json_path;
+
+use json_path::{Fields, Leaf, Nullable, Path, Strings, Struct, Track};
 
 /// A person's answers by item id. `None` means "not answered".
 ///
@@ -95,34 +99,57 @@ impl fmt::Debug for Answers {
 
 impl<'de> Deserialize<'de> for Answers {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Answers;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("an object mapping item ids to integer codes (or null)")
-            }
-            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answers, A::Error> {
-                let mut answers = Answers::with_capacity(map.size_hint().unwrap_or(0).min(1024));
-                // Hashes of the item ids seen (ids, not answers): a repeated
-                // id is confirmed by a scan only when its hash repeats, so
-                // the check stays linear.
-                let mut seen = FxHashSet::default();
-                while let Some(key) = map.next_key::<String>()? {
-                    let code = map.next_value::<Option<Code>>()?.map(|c| c.0);
-                    let mut h = FxHasher::default();
-                    key.hash(&mut h);
-                    if !seen.insert(h.finish()) && answers.entries.iter().any(|(id, _)| *id == key)
-                    {
-                        return Err(serde::de::Error::custom(format_args!(
-                            "item `{key}` is answered twice"
-                        )));
-                    }
-                    answers.push(key, code);
-                }
-                Ok(answers)
-            }
+        AnswersAt {
+            track: &Track::default(),
+            at: &Path::Root,
         }
-        d.deserialize_map(V)
+        .deserialize(d)
+    }
+}
+
+/// Reads [`Answers`], each at its item id's path (`answers.q1`), straight
+/// from the JSON: nothing holds the answers but `Answers`.
+struct AnswersAt<'a> {
+    track: &'a Track,
+    at: &'a Path<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for AnswersAt<'_> {
+    type Value = Answers;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Answers, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for AnswersAt<'_> {
+    type Value = Answers;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("an object mapping item ids to integer codes (or null)")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Answers, A::Error> {
+        let mut answers = Answers::with_capacity(map.size_hint().unwrap_or(0).min(1024));
+        // Hashes of the item ids seen (ids, not answers): a repeated id is
+        // confirmed by a scan only when its hash repeats, so the check stays
+        // linear.
+        let mut seen = FxHashSet::default();
+        while let Some(key) = map
+            .next_key::<String>()
+            .inspect_err(|_| self.track.fail(&Path::Unknown(self.at)))?
+        {
+            let at = Path::Key(self.at, &key);
+            let code = map
+                .next_value_seed(Leaf::<Option<Code>>::new(self.track, at))?
+                .map(|c| c.0);
+            let mut h = FxHasher::default();
+            key.hash(&mut h);
+            if !seen.insert(h.finish()) && answers.entries.iter().any(|(id, _)| *id == key) {
+                return Err(serde::de::Error::custom(format_args!(
+                    "item `{key}` is answered twice"
+                )));
+            }
+            answers.push(key, code);
+        }
+        Ok(answers)
     }
 }
 
@@ -151,7 +178,7 @@ impl<'de> Deserialize<'de> for Code {
 }
 
 /// Consent to a privacy notice.
-#[derive(Clone, Debug, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Consent {
     /// The version of the privacy notice the person agreed to.
@@ -159,7 +186,7 @@ pub struct Consent {
 }
 
 /// A request to evaluate one person's answers.
-#[derive(Clone, Debug, Default, Deserialize, JsonSchema)]
+#[derive(Clone, Debug, Default, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(title = "aspekt evaluation request")]
 pub struct Request {
@@ -219,8 +246,8 @@ impl Request {
 
     /// Parses a request from JSON. Errors name the JSON path.
     pub fn from_json(json: &str) -> Result<Self, crate::RequestError> {
-        // serde's derived structs also accept arrays (fields by position);
-        // the contract is an object.
+        // serde's derived structs also accept arrays (fields by position),
+        // and so does `Struct`; the contract is an object.
         if json.trim_start().starts_with('[') {
             return Err(crate::RequestError::new(
                 crate::ErrorCode::InvalidRequest,
@@ -230,13 +257,76 @@ impl Request {
             ));
         }
         let mut de = serde_json::Deserializer::from_str(json);
-        let req: Request = serde_path_to_error::deserialize(&mut de).map_err(|e| {
-            let path = e.path().to_string();
-            let inner = e.into_inner();
-            crate::RequestError::from_json(&inner, path)
-        })?;
+        let req: Request = json_path::read(&mut de)?;
         de.end()
             .map_err(|e| crate::RequestError::from_json(&e, ".".to_string()))?;
         Ok(req)
+    }
+}
+
+// The request types are read by hand (not derived) so that errors know
+// their JSON path; see `json_path`. The `#[serde]` attributes above still
+// shape the JSON Schema, and say what these implement.
+
+impl Fields for Consent {
+    const NAME: &'static str = "Consent";
+    const EXPECTING: &'static str = "struct Consent";
+    const FIELDS: &'static [&'static str] = &["notice"];
+    const REQUIRED: usize = 1;
+    type Builder = Option<String>;
+    fn set<'de, D: Deserializer<'de>>(
+        notice: &mut Option<String>,
+        _: usize,
+        d: D,
+        _: &Track,
+        _: &Path<'_>,
+    ) -> Result<(), D::Error> {
+        *notice = Some(String::deserialize(d)?);
+        Ok(())
+    }
+    fn finish<E: serde::de::Error>(notice: Option<String>) -> Result<Self, E> {
+        match notice {
+            Some(notice) => Ok(Consent { notice }),
+            None => Err(E::missing_field("notice")),
+        }
+    }
+}
+
+impl Fields for Request {
+    const NAME: &'static str = "Request";
+    const EXPECTING: &'static str = "struct Request";
+    const FIELDS: &'static [&'static str] =
+        &["answers", "declined", "consent", "locale", "audience"];
+    type Builder = Request;
+    fn set<'de, D: Deserializer<'de>>(
+        req: &mut Request,
+        field: usize,
+        d: D,
+        track: &Track,
+        at: &Path<'_>,
+    ) -> Result<(), D::Error> {
+        match field {
+            0 => req.answers = AnswersAt { track, at }.deserialize(d)?,
+            1 => req.declined = Strings { track, at }.deserialize(d)?,
+            2 => req.consent = Nullable(Struct::new(track, at)).deserialize(d)?,
+            3 => req.locale = Option::deserialize(d)?,
+            _ => req.audience = Option::deserialize(d)?,
+        }
+        Ok(())
+    }
+    fn finish<E: serde::de::Error>(req: Request) -> Result<Self, E> {
+        Ok(req)
+    }
+}
+
+impl<'de> Deserialize<'de> for Consent {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Struct::new(&Track::default(), &Path::Root).deserialize(d)
+    }
+}
+
+impl<'de> Deserialize<'de> for Request {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Struct::new(&Track::default(), &Path::Root).deserialize(d)
     }
 }

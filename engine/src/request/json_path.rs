@@ -1,0 +1,447 @@
+//! Reading the request types from JSON while keeping track of where an
+//! error is, so that the error can name its JSON path.
+//!
+//! Paths are written as serde_path_to_error wrote them, which this replaces
+//! (its generic wrappers cost the WebAssembly module ~14 KB): keys joined by
+//! `.`, indices in brackets (`answers.q3`, `consent.notice`, `declined[1]`),
+//! `.` for the document itself and `?` for a key that could not be read.
+//! [`RequestError::from_json`] turns `.` and paths with `?` into no path.
+//!
+//! The request types implement [`Fields`]; [`Struct`] reads them like
+//! serde's derive would (`deny_unknown_fields`, every field
+//! `#[serde(default)]` unless counted in [`Fields::REQUIRED`], duplicate
+//! keys refused, fields by position from an array), and the seeds here
+//! record the path of an error as it passes outward. The innermost record
+//! wins: it is the most precise.
+
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::fmt::{self, Write as _};
+use std::marker::PhantomData;
+
+use serde::Deserialize;
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use crate::RequestError;
+
+/// A JSON path, built on the stack while reading and written out only for
+/// an error.
+#[derive(Clone, Copy)]
+pub(crate) enum Path<'a> {
+    /// The whole document.
+    Root,
+    /// An object's value by key.
+    Key(&'a Path<'a>, &'a str),
+    /// An array's element by index.
+    Index(&'a Path<'a>, usize),
+    /// A key that could not be read (malformed JSON).
+    Unknown(&'a Path<'a>),
+}
+
+impl Path<'_> {
+    /// Appends the path's segments to `out`; whether there were any.
+    fn write(&self, out: &mut String) -> bool {
+        let (Path::Key(parent, _) | Path::Index(parent, _) | Path::Unknown(parent)) = self else {
+            return false;
+        };
+        let dot = parent.write(out);
+        match self {
+            Path::Index(_, index) => {
+                let _ = write!(out, "[{index}]");
+            }
+            Path::Key(_, key) => {
+                if dot {
+                    out.push('.');
+                }
+                out.push_str(key);
+            }
+            _ => out.push_str(if dot { ".?" } else { "?" }),
+        }
+        true
+    }
+}
+
+/// Where the error is, once one happened.
+#[derive(Default)]
+pub(crate) struct Track(Cell<Option<String>>);
+
+impl Track {
+    /// Records `path` as the error's, unless a deeper level already did.
+    pub(crate) fn fail(&self, path: &Path<'_>) {
+        let recorded = self.0.take().unwrap_or_else(|| {
+            let mut out = String::new();
+            if !path.write(&mut out) {
+                out.push('.');
+            }
+            out
+        });
+        self.0.set(Some(recorded));
+    }
+
+    /// The recorded path; `.` (the document) when none was.
+    fn path(self) -> String {
+        self.0.into_inner().unwrap_or_else(|| ".".to_string())
+    }
+}
+
+/// Reads a `T` from the start of `de` (the caller checks what follows), or
+/// the error at its path.
+pub(crate) fn read<T: Fields>(
+    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
+) -> Result<T, RequestError> {
+    let track = Track::default();
+    let read = Struct::<T>::new(&track, &Path::Root).deserialize(de);
+    read.map_err(|e| RequestError::from_json(&e, track.path()))
+}
+
+/// The most fields a [`Fields`] type may have (repeated keys are found by
+/// an array this long).
+const MAX_FIELDS: usize = 8;
+
+/// A struct read from a JSON object, field by field.
+pub(crate) trait Fields: Sized {
+    /// The type's name, as serde's derive names it in errors.
+    const NAME: &'static str;
+    /// `struct` and the name, as serde's derive says what it expects.
+    const EXPECTING: &'static str;
+    /// The JSON keys, in declaration order (positions in array form).
+    const FIELDS: &'static [&'static str];
+    /// How many leading fields must be present (the others default).
+    const REQUIRED: usize = 0;
+    /// The fields read so far.
+    type Builder: Default;
+    /// Reads field `field` (an index into [`Self::FIELDS`]) at `at`.
+    fn set<'de, D: Deserializer<'de>>(
+        fields: &mut Self::Builder,
+        field: usize,
+        d: D,
+        track: &Track,
+        at: &Path<'_>,
+    ) -> Result<(), D::Error>;
+    /// The value, once the object ended.
+    fn finish<E: de::Error>(fields: Self::Builder) -> Result<Self, E>;
+}
+
+/// Reads a [`Fields`] type at `at`.
+pub(crate) struct Struct<'a, T> {
+    track: &'a Track,
+    at: &'a Path<'a>,
+    t: PhantomData<T>,
+}
+
+impl<'a, T> Struct<'a, T> {
+    pub(crate) fn new(track: &'a Track, at: &'a Path<'a>) -> Self {
+        Self {
+            track,
+            at,
+            t: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Fields> DeserializeSeed<'de> for Struct<'_, T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        d.deserialize_struct(T::NAME, T::FIELDS, self)
+    }
+}
+
+impl<'de, T: Fields> Visitor<'de> for Struct<'_, T> {
+    type Value = T;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(T::EXPECTING)
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        let mut fields = T::Builder::default();
+        let mut seen = [false; MAX_FIELDS];
+        while let Some(i) = next_field(&mut map, T::FIELDS, &mut seen, self.track, self.at)? {
+            let key = T::FIELDS.get(i).copied().unwrap_or_default();
+            map.next_value_seed(Field::<T> {
+                fields: &mut fields,
+                i,
+                track: self.track,
+                at: Path::Key(self.at, key),
+            })?;
+        }
+        T::finish(fields)
+    }
+
+    /// Fields by position, as serde's derive accepts them.
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
+        let mut fields = T::Builder::default();
+        for i in 0..T::FIELDS.len() {
+            let field = Field::<T> {
+                fields: &mut fields,
+                i,
+                track: self.track,
+                at: Path::Index(self.at, i),
+            };
+            if seq.next_element_seed(field)?.is_none() {
+                if i < T::REQUIRED {
+                    let n = T::FIELDS.len();
+                    let s = if n == 1 { "" } else { "s" };
+                    let expected = format!("struct {} with {n} element{s}", T::NAME);
+                    return Err(de::Error::invalid_length(i, &expected.as_str()));
+                }
+                break;
+            }
+        }
+        T::finish(fields)
+    }
+}
+
+/// The next key of an object read as a [`Fields`] type with these
+/// `fields`: its index, or an error for an unknown or repeated key. Not
+/// generic over the type, so that there is one copy for all.
+fn next_field<'de, A: MapAccess<'de>>(
+    map: &mut A,
+    fields: &'static [&'static str],
+    seen: &mut [bool],
+    track: &Track,
+    at: &Path<'_>,
+) -> Result<Option<usize>, A::Error> {
+    let name = FieldName { fields, track, at };
+    let next = map.next_key_seed(name);
+    let Some(i) = next.inspect_err(|_| track.fail(&Path::Unknown(at)))? else {
+        return Ok(None);
+    };
+    match seen.get_mut(i) {
+        Some(true) => {
+            let key = fields.get(i).copied().unwrap_or_default();
+            Err(de::Error::duplicate_field(key))
+        }
+        Some(seen) => {
+            *seen = true;
+            Ok(Some(i))
+        }
+        None => Ok(Some(i)),
+    }
+}
+
+/// A key of a [`Fields`] type: its index. An unknown key is an error at
+/// the key's path.
+#[derive(Clone, Copy)]
+struct FieldName<'a> {
+    fields: &'static [&'static str],
+    track: &'a Track,
+    at: &'a Path<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for FieldName<'_> {
+    type Value = usize;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<usize, D::Error> {
+        d.deserialize_identifier(self)
+    }
+}
+
+impl Visitor<'_> for FieldName<'_> {
+    type Value = usize;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("field identifier")
+    }
+
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
+        self.fields.iter().position(|f| *f == v).ok_or_else(|| {
+            self.track.fail(&Path::Key(self.at, v));
+            E::unknown_field(v, self.fields)
+        })
+    }
+}
+
+/// The value of one field of a [`Fields`] type.
+struct Field<'a, T: Fields> {
+    fields: &'a mut T::Builder,
+    i: usize,
+    track: &'a Track,
+    at: Path<'a>,
+}
+
+impl<'de, T: Fields> DeserializeSeed<'de> for Field<'_, T> {
+    type Value = ();
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+        T::set(self.fields, self.i, d, self.track, &self.at)
+            .inspect_err(|_| self.track.fail(&self.at))
+    }
+}
+
+/// A value with nothing to track inside (a string, an answer code).
+pub(crate) struct Leaf<'a, T> {
+    track: &'a Track,
+    at: Path<'a>,
+    t: PhantomData<T>,
+}
+
+impl<'a, T> Leaf<'a, T> {
+    pub(crate) fn new(track: &'a Track, at: Path<'a>) -> Self {
+        Self {
+            track,
+            at,
+            t: PhantomData,
+        }
+    }
+}
+
+impl<'de, T: Deserialize<'de>> DeserializeSeed<'de> for Leaf<'_, T> {
+    type Value = T;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
+        T::deserialize(d).inspect_err(|_| self.track.fail(&self.at))
+    }
+}
+
+/// `null` or what the seed reads, like `Option<T>`.
+pub(crate) struct Nullable<S>(pub(crate) S);
+
+impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_option(self)
+    }
+}
+
+impl<'de, S: DeserializeSeed<'de>> Visitor<'de> for Nullable<S> {
+    type Value = Option<S::Value>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("option")
+    }
+
+    fn visit_none<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_unit<E: de::Error>(self) -> Result<Self::Value, E> {
+        Ok(None)
+    }
+
+    fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        self.0.deserialize(d).map(Some)
+    }
+}
+
+/// A list of strings (`Vec<String>`), each at its index.
+pub(crate) struct Strings<'a> {
+    pub(crate) track: &'a Track,
+    pub(crate) at: &'a Path<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for Strings<'_> {
+    type Value = Vec<String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Vec<String>, D::Error> {
+        d.deserialize_seq(self)
+    }
+}
+
+impl<'de> Visitor<'de> for Strings<'_> {
+    type Value = Vec<String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a sequence")
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Vec<String>, A::Error> {
+        let mut out = Vec::new();
+        while let Some(s) =
+            seq.next_element_seed(Leaf::new(self.track, Path::Index(self.at, out.len())))?
+        {
+            out.push(s);
+        }
+        Ok(out)
+    }
+}
+
+/// A map of strings by string (`BTreeMap<String, String>`), each value at
+/// its key; a repeated key replaces the earlier value.
+pub(crate) struct StringMap<'a> {
+    pub(crate) track: &'a Track,
+    pub(crate) at: &'a Path<'a>,
+}
+
+impl<'de> DeserializeSeed<'de> for StringMap<'_> {
+    type Value = BTreeMap<String, String>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+        d.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for StringMap<'_> {
+    type Value = BTreeMap<String, String>;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a map")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
+        let mut out = BTreeMap::new();
+        while let Some(key) = map
+            .next_key::<String>()
+            .inspect_err(|_| self.track.fail(&Path::Unknown(self.at)))?
+        {
+            let value = map.next_value_seed(Leaf::new(self.track, Path::Key(self.at, &key)))?;
+            out.insert(key, value);
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::indexing_slicing, reason = "test code")]
+
+    use super::*;
+
+    fn text(path: &Path<'_>) -> String {
+        let track = Track::default();
+        track.fail(path);
+        track.path()
+    }
+
+    /// The format serde_path_to_error printed, which error envelopes keep.
+    #[test]
+    fn paths_are_written_as_serde_path_to_error_wrote_them() {
+        let root = Path::Root;
+        assert_eq!(text(&root), ".");
+        assert_eq!(Track::default().path(), ".");
+        let answers = Path::Key(&root, "answers");
+        assert_eq!(text(&answers), "answers");
+        assert_eq!(text(&Path::Key(&answers, "q1")), "answers.q1");
+        assert_eq!(text(&Path::Unknown(&answers)), "answers.?");
+        assert_eq!(text(&Path::Unknown(&root)), "?");
+        let declined = Path::Key(&root, "declined");
+        assert_eq!(text(&Path::Index(&declined, 1)), "declined[1]");
+        let third = Path::Index(&root, 3);
+        assert_eq!(text(&third), "[3]");
+        assert_eq!(text(&Path::Key(&third, "a.rhai")), "[3].a.rhai");
+        assert_eq!(text(&Path::Index(&third, 0)), "[3][0]");
+        // An empty key is a segment too.
+        let empty = Path::Key(&root, "");
+        assert_eq!(text(&empty), "");
+        assert_eq!(text(&Path::Key(&empty, "x")), ".x");
+    }
+
+    /// The innermost level records the path; outer levels leave it.
+    #[test]
+    fn the_first_recorded_path_wins() {
+        let track = Track::default();
+        let root = Path::Root;
+        let consent = Path::Key(&root, "consent");
+        track.fail(&Path::Key(&consent, "notice"));
+        track.fail(&consent);
+        track.fail(&root);
+        assert_eq!(track.path(), "consent.notice");
+    }
+
+    #[test]
+    fn repeated_keys_are_found_in_every_request_type() {
+        for fields in [
+            crate::Request::FIELDS,
+            crate::Consent::FIELDS,
+            crate::api::CompileRequest::FIELDS,
+            crate::api::LocaleRequest::FIELDS,
+        ] {
+            assert!(fields.len() <= MAX_FIELDS, "{fields:?}");
+        }
+    }
+}
