@@ -14,7 +14,7 @@ use crate::compile::{Options, compile_with};
 use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, ErrorEnvelope, RequestError};
 use crate::evaluator::Evaluator;
-use crate::model::Mode;
+use crate::model::{Mode, VecMap};
 use crate::request::json_path::{self, Fields, Path, StringMap, Struct, Track};
 use crate::span::Source;
 
@@ -34,7 +34,7 @@ pub struct CompileRequest {
     pub library: Option<String>,
     /// Rule files the definition names, by file name.
     #[serde(default)]
-    pub files: BTreeMap<String, String>,
+    pub files: VecMap<String, String>,
 }
 
 // Read by hand (not derived) so that errors know their JSON path; see
@@ -42,6 +42,9 @@ pub struct CompileRequest {
 impl Fields for CompileRequest {
     const NAME: &'static str = "CompileRequest";
     const EXPECTING: &'static str = "struct CompileRequest";
+    const WHAT: &'static str = "compile request";
+    const EXAMPLE: &'static str =
+        "{\"definition\": \"<text of a definition>\", \"name\": \"definition.toml\"}";
     const FIELDS: &'static [&'static str] = &["definition", "name", "library", "files"];
     type Builder = CompileRequest;
     fn set<'de, D: Deserializer<'de>>(
@@ -126,9 +129,7 @@ pub fn invalid_request_json(message: &str, help: &str) -> String {
 /// Compiles from a JSON [`CompileRequest`]. On success, the evaluator and
 /// its [`CompileInfo`] as JSON; on failure, the error envelope.
 pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
-    // What follows the object is not looked at.
-    let request: CompileRequest = json_path::read(&mut serde_json::Deserializer::from_str(input))
-        .map_err(|e| envelope(&e))?;
+    let request: CompileRequest = json_path::read(input).map_err(|e| envelope(&e))?;
     let (source, options) = match (request.definition, request.library) {
         (Some(text), None) => {
             let name = request
@@ -193,6 +194,8 @@ pub struct LocaleRequest {
 impl Fields for LocaleRequest {
     const NAME: &'static str = "LocaleRequest";
     const EXPECTING: &'static str = "struct LocaleRequest";
+    const WHAT: &'static str = "locale request";
+    const EXAMPLE: &'static str = "{\"locale\": \"de\"}";
     const FIELDS: &'static [&'static str] = &["locale"];
     type Builder = LocaleRequest;
     fn set<'de, D: Deserializer<'de>>(
@@ -220,8 +223,7 @@ fn locale_of(input: &str) -> Result<Option<String>, String> {
     if input.trim().is_empty() {
         return Ok(None);
     }
-    // What follows the object is not looked at.
-    json_path::read::<LocaleRequest>(&mut serde_json::Deserializer::from_str(input))
+    json_path::read::<LocaleRequest>(input)
         .map(|r| r.locale)
         .map_err(|e| envelope(&e))
 }

@@ -100,7 +100,7 @@ pub struct Options {
     pub limits: Limits,
     /// Files a definition names with `rule_file`, by path relative to the
     /// definition (e.g. `strongest.rhai`). The engine reads no files itself.
-    pub files: std::collections::BTreeMap<String, String>,
+    pub files: crate::model::VecMap<String, String>,
 }
 
 impl Options {

@@ -246,21 +246,7 @@ impl Request {
 
     /// Parses a request from JSON. Errors name the JSON path.
     pub fn from_json(json: &str) -> Result<Self, crate::RequestError> {
-        // serde's derived structs also accept arrays (fields by position),
-        // and so does `Struct`; the contract is an object.
-        if json.trim_start().starts_with('[') {
-            return Err(crate::RequestError::new(
-                crate::ErrorCode::InvalidRequest,
-                None,
-                "the request must be a JSON object",
-                "send one JSON object, e.g. {\"answers\": {\"q1\": 3}}",
-            ));
-        }
-        let mut de = serde_json::Deserializer::from_str(json);
-        let req: Request = json_path::read(&mut de)?;
-        de.end()
-            .map_err(|e| crate::RequestError::from_json(&e, ".".to_string()))?;
-        Ok(req)
+        json_path::read(json)
     }
 }
 
@@ -272,7 +258,6 @@ impl Fields for Consent {
     const NAME: &'static str = "Consent";
     const EXPECTING: &'static str = "struct Consent";
     const FIELDS: &'static [&'static str] = &["notice"];
-    const REQUIRED: usize = 1;
     type Builder = Option<String>;
     fn set<'de, D: Deserializer<'de>>(
         notice: &mut Option<String>,
@@ -295,6 +280,7 @@ impl Fields for Consent {
 impl Fields for Request {
     const NAME: &'static str = "Request";
     const EXPECTING: &'static str = "struct Request";
+    const EXAMPLE: &'static str = "{\"answers\": {\"q1\": 3}}";
     const FIELDS: &'static [&'static str] =
         &["answers", "declined", "consent", "locale", "audience"];
     type Builder = Request;

@@ -819,7 +819,7 @@ fn compile(
 ) -> PyResult<PyEvaluator> {
     let source = Source::new(name, text);
     let options = Options {
-        files,
+        files: files.into_iter().collect(),
         ..Options::default()
     };
     py.detach(|| aspekt::compile_with(&source, &options))

@@ -8,14 +8,14 @@
 //! [`RequestError::from_json`] turns `.` and paths with `?` into no path.
 //!
 //! The request types implement [`Fields`]; [`Struct`] reads them like
-//! serde's derive would (`deny_unknown_fields`, every field
-//! `#[serde(default)]` unless counted in [`Fields::REQUIRED`], duplicate
-//! keys refused, fields by position from an array), and the seeds here
-//! record the path of an error as it passes outward. The innermost record
-//! wins: it is the most precise.
+//! serde's derive would (`deny_unknown_fields`, optional fields defaulted
+//! and required ones checked in [`Fields::finish`], duplicate keys refused)
+//! except that an array is not read as the fields by position: the
+//! contract, and the JSON Schema, is an object. The seeds here record the
+//! path of an error as it passes outward. The innermost record wins: it is
+//! the most precise.
 
 use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::fmt::{self, Write as _};
 use std::marker::PhantomData;
 
@@ -23,6 +23,7 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::RequestError;
+use crate::model::VecMap;
 
 /// A JSON path, built on the stack while reading and written out only for
 /// an error.
@@ -84,14 +85,26 @@ impl Track {
     }
 }
 
-/// Reads a `T` from the start of `de` (the caller checks what follows), or
+/// Reads a `T` from a whole JSON text: one object and nothing after it, or
 /// the error at its path.
-pub(crate) fn read<T: Fields>(
-    de: &mut serde_json::Deserializer<serde_json::de::StrRead<'_>>,
-) -> Result<T, RequestError> {
+pub(crate) fn read<T: Fields>(json: &str) -> Result<T, RequestError> {
+    // An array would read as `invalid type: sequence`; say what to send.
+    if json.trim_start().starts_with('[') {
+        return Err(RequestError::new(
+            crate::ErrorCode::InvalidRequest,
+            None,
+            format!("the {} must be a JSON object", T::WHAT),
+            format!("send one JSON object, e.g. {}", T::EXAMPLE),
+        ));
+    }
+    let mut de = serde_json::Deserializer::from_str(json);
     let track = Track::default();
-    let read = Struct::<T>::new(&track, &Path::Root).deserialize(de);
-    read.map_err(|e| RequestError::from_json(&e, track.path()))
+    let value = Struct::<T>::new(&track, &Path::Root)
+        .deserialize(&mut de)
+        .map_err(|e| RequestError::from_json(&e, track.path()))?;
+    de.end()
+        .map_err(|e| RequestError::from_json(&e, ".".to_string()))?;
+    Ok(value)
 }
 
 /// The most fields a [`Fields`] type may have (repeated keys are found by
@@ -104,10 +117,12 @@ pub(crate) trait Fields: Sized {
     const NAME: &'static str;
     /// `struct` and the name, as serde's derive says what it expects.
     const EXPECTING: &'static str;
-    /// The JSON keys, in declaration order (positions in array form).
+    /// The JSON keys, in declaration order.
     const FIELDS: &'static [&'static str];
-    /// How many leading fields must be present (the others default).
-    const REQUIRED: usize = 0;
+    /// What the document is, for errors (`request`, `compile request`).
+    const WHAT: &'static str = "request";
+    /// A small valid document, for errors.
+    const EXAMPLE: &'static str = "{}";
     /// The fields read so far.
     type Builder: Default;
     /// Reads field `field` (an index into [`Self::FIELDS`]) at `at`.
@@ -164,29 +179,6 @@ impl<'de, T: Fields> Visitor<'de> for Struct<'_, T> {
                 track: self.track,
                 at: Path::Key(self.at, key),
             })?;
-        }
-        T::finish(fields)
-    }
-
-    /// Fields by position, as serde's derive accepts them.
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<T, A::Error> {
-        let mut fields = T::Builder::default();
-        for i in 0..T::FIELDS.len() {
-            let field = Field::<T> {
-                fields: &mut fields,
-                i,
-                track: self.track,
-                at: Path::Index(self.at, i),
-            };
-            if seq.next_element_seed(field)?.is_none() {
-                if i < T::REQUIRED {
-                    let n = T::FIELDS.len();
-                    let s = if n == 1 { "" } else { "s" };
-                    let expected = format!("struct {} with {n} element{s}", T::NAME);
-                    return Err(de::Error::invalid_length(i, &expected.as_str()));
-                }
-                break;
-            }
         }
         T::finish(fields)
     }
@@ -352,37 +344,39 @@ impl<'de> Visitor<'de> for Strings<'_> {
     }
 }
 
-/// A map of strings by string (`BTreeMap<String, String>`), each value at
-/// its key; a repeated key replaces the earlier value.
+/// A map of strings by string, each value at its key; a repeated key
+/// replaces the earlier value.
 pub(crate) struct StringMap<'a> {
     pub(crate) track: &'a Track,
     pub(crate) at: &'a Path<'a>,
 }
 
 impl<'de> DeserializeSeed<'de> for StringMap<'_> {
-    type Value = BTreeMap<String, String>;
+    type Value = VecMap<String, String>;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
         d.deserialize_map(self)
     }
 }
 
 impl<'de> Visitor<'de> for StringMap<'_> {
-    type Value = BTreeMap<String, String>;
+    type Value = VecMap<String, String>;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("a map")
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Self::Value, A::Error> {
-        let mut out = BTreeMap::new();
+        // Collected, then sorted once (`collect` keeps the last of equal
+        // keys): many files in no order cost `O(n log n)`.
+        let mut out = Vec::new();
         while let Some(key) = map
             .next_key::<String>()
             .inspect_err(|_| self.track.fail(&Path::Unknown(self.at)))?
         {
             let value = map.next_value_seed(Leaf::new(self.track, Path::Key(self.at, &key)))?;
-            out.insert(key, value);
+            out.push((key, value));
         }
-        Ok(out)
+        Ok(out.into_iter().collect())
     }
 }
 
