@@ -1,9 +1,10 @@
 //! Scripted rules in Rhai, run in a sandbox that hostile definitions cannot
 //! escape.
 //!
-//! The engine is built from `Engine::new_raw()` with only the arithmetic,
-//! logic, array, map, math and string packages and aspekt's psychometrics
-//! prelude. There is no module import, no `eval`, no clock, no randomness;
+//! The engine is built from `Engine::new_raw()`, whose built-in operators
+//! cover integer and float arithmetic, comparisons and logic; every function
+//! a rule may call is registered here one by one (arrays, maps, math,
+//! conversions) with aspekt's psychometrics prelude. There is no module import, no `eval`, no clock, no randomness;
 //! `print` and `debug` go nowhere; variables must be declared; and every
 //! resource limit is set ([`Limits`]). Limits apply per rule call.
 //!
@@ -21,7 +22,6 @@ use std::cmp::Ordering;
 use std::fmt;
 
 use crate::toml_text::Node;
-use rhai::packages::{ArithmeticPackage, BasicMapPackage, LogicPackage, Package};
 use rhai::{
     AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, LexError, Map,
     NativeCallContext, ParseError, ParseErrorType, Position, Scope,
@@ -117,14 +117,13 @@ fn prelude_error(message: impl Into<String>) -> Box<EvalAltResult> {
 /// A sandboxed Rhai engine with the prelude registered.
 pub(crate) fn engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
-    // Operators and maps come from Rhai's packages; everything else a rule
-    // may call is registered below, function by function (`standard`), so
-    // the language is exactly what the book documents — on every host, and
-    // without the hundreds of functions of Rhai's array, math, string,
-    // iterator and function-pointer packages in the WebAssembly module.
-    ArithmeticPackage::new().register_into_engine(&mut engine);
-    LogicPackage::new().register_into_engine(&mut engine);
-    BasicMapPackage::new().register_into_engine(&mut engine);
+    // Operators on numbers, strings and booleans are Rhai's built-in ones
+    // (checked: overflow and division by zero are errors). Everything else a
+    // rule may call is registered below, function by function (`standard`),
+    // so the language is exactly what the book documents, on every host.
+    // No Rhai package is registered: their extra functions (`sign`,
+    // `is_odd`, map `drain` …) were undocumented, and their registration
+    // code was 20 KB of the WebAssembly module's gzip size.
     standard(&mut engine);
 
     engine.set_strict_variables(true);
@@ -392,6 +391,28 @@ fn standard(engine: &mut Engine) {
         |ctx: NativeCallContext, a: &mut Array, v: Dynamic| index_of(&ctx, a, &v),
     );
     engine.register_fn("reverse", |a: &mut Array| a.reverse());
+
+    // Maps: keys and values in key order, size, membership (`"a" in m`),
+    // and equality by value, like arrays.
+    engine.register_fn("keys", |m: &mut Map| -> Array {
+        m.keys()
+            .map(|k| Dynamic::from(ImmutableString::from(k.as_str())))
+            .collect()
+    });
+    engine.register_fn("values", |m: &mut Map| -> Array {
+        m.values().cloned().collect()
+    });
+    engine.register_fn("len", |m: &mut Map| m.len() as INT);
+    engine.register_fn("is_empty", |m: &mut Map| m.is_empty());
+    engine.register_fn("contains", |m: &mut Map, key: ImmutableString| {
+        m.contains_key(key.as_str())
+    });
+    engine.register_fn("==", |ctx: NativeCallContext, a: &mut Map, b: Map| {
+        maps_equal(&ctx, a, &b)
+    });
+    engine.register_fn("!=", |ctx: NativeCallContext, a: &mut Map, b: Map| {
+        maps_equal(&ctx, a, &b).map(|e| !e)
+    });
     engine.register_fn("==", |ctx: NativeCallContext, a: &mut Array, b: Array| {
         arrays_equal(&ctx, a, &b)
     });
@@ -468,6 +489,23 @@ fn arrays_equal(ctx: &NativeCallContext, a: &Array, b: &Array) -> Result<bool, B
     }
     for (x, y) in a.iter().zip(b) {
         if x.type_id() != y.type_id()
+            || !ctx
+                .call_native_fn::<bool>("==", (x.clone(), y.clone()))
+                .unwrap_or(false)
+        {
+            return Ok(false);
+        }
+    }
+    Ok(true)
+}
+
+fn maps_equal(ctx: &NativeCallContext, a: &Map, b: &Map) -> Result<bool, Box<EvalAltResult>> {
+    if a.len() != b.len() {
+        return Ok(false);
+    }
+    for ((ka, x), (kb, y)) in a.iter().zip(b) {
+        if ka != kb
+            || x.type_id() != y.type_id()
             || !ctx
                 .call_native_fn::<bool>("==", (x.clone(), y.clone()))
                 .unwrap_or(false)
@@ -1094,6 +1132,84 @@ mod tests {
         ] {
             let e = run(src, "scores", Map::new()).unwrap_err();
             assert!(!e.message.contains("1234"), "{src}: {e}");
+        }
+    }
+
+    /// Operators are Rhai's built-in ones (no package registered): integer
+    /// and float arithmetic, mixed comparisons, checked overflow, `!`.
+    #[test]
+    fn operators_are_the_documented_ones() {
+        let none = Map::new;
+        assert_eq!(number("1 + 2.5", none()), 3.5);
+        assert_eq!(number("7 / 2", none()), 3.0);
+        assert_eq!(number("7.5 % 2", none()), 1.5);
+        assert_eq!(number("2 ** 10", none()), 1024.0);
+        assert_eq!(
+            number(
+                "if 3 > 2.5 && 1 == 1.0 && !(2.0 <= 1) { 1 } else { 0 }",
+                none()
+            ),
+            1.0
+        );
+        assert_eq!(number("let x = 2; x **= 3; x -= 0.5; x", none()), 7.5);
+        for overflow in [
+            "9223372036854775807 + 1",
+            "1 / 0",
+            "5 % 0",
+            "2 ** 63",
+            "2 ** -1",
+        ] {
+            assert!(run(overflow, "scores", none()).is_err(), "{overflow}");
+        }
+    }
+
+    /// Maps have exactly the functions the book lists: `keys`, `values`,
+    /// `len`, `is_empty`, `contains` (and `in`), `==` and `!=`.
+    #[test]
+    fn maps_have_the_documented_functions() {
+        let m = scores(&[("a", Some(3.0)), ("b", None), ("c", Some(4.0))]);
+        let n = |src: &str| number(src, m.clone());
+        assert_eq!(
+            n("let s = 0.0; for k in scores.keys() { if scores[k] != () { s += scores[k]; } } s"),
+            7.0
+        );
+        assert_eq!(n("scores.keys().len() + scores.len()"), 6.0);
+        assert_eq!(n("sum(scores.values())"), 7.0);
+        assert_eq!(
+            n(
+                "if \"a\" in scores && !(\"z\" in scores) && scores.contains(\"c\") { 1 } else { 0 }"
+            ),
+            1.0
+        );
+        assert_eq!(
+            n("if scores.is_empty() || #{}.len() != 0 { 0 } else { 1 }"),
+            1.0
+        );
+        assert_eq!(
+            n(
+                "if #{a: 1, b: [2]} == #{b: [2], a: 1} && #{a: 1} != #{a: 1.5} && #{a: 1} != #{b: 1} { 1 } else { 0 }"
+            ),
+            1.0
+        );
+        // Keys are strings: they index the map and compare with strings.
+        assert_eq!(n("if scores.keys()[0] == \"a\" { 1 } else { 0 }"), 1.0);
+    }
+
+    /// What Rhai's packages added beyond the book is not there.
+    #[test]
+    fn undocumented_package_functions_are_not_available() {
+        let m = scores(&[("a", Some(3.0))]);
+        for src in [
+            "sign(-2)",
+            "is_odd(3)",
+            "is_zero(0)",
+            "scores.remove(\"a\")",
+            "scores.get(\"a\")",
+            "let x = scores + #{b: 1}; 1",
+            "scores.to_json()",
+        ] {
+            let e = run(src, "scores", m.clone()).unwrap_err();
+            assert!(e.message.contains("not found"), "{src}: {e}");
         }
     }
 
