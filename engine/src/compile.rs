@@ -752,7 +752,7 @@ impl Checker<'_, '_> {
             item_ids,
             item_topic: items.iter().map(|i| i.topic).collect(),
             item_scale: items.iter().map(|i| i.scale.unwrap_or(0)).collect(),
-            item_index,
+            item_index: item_index.iter().map(|(id, &i)| (id.clone(), i)).collect(),
             scales,
             scores,
             results,

@@ -80,7 +80,9 @@ pub(crate) struct Compiled {
     pub(crate) item_ids: Vec<String>,
     pub(crate) item_topic: Vec<usize>,
     pub(crate) item_scale: Vec<usize>,
-    pub(crate) item_index: VecMap<String, usize>,
+    /// Item index by id, hashed: looked up once per answer (a binary search
+    /// over string keys was the slowest part of evaluating a request).
+    pub(crate) item_index: rustc_hash::FxHashMap<String, usize>,
     pub(crate) scales: Vec<ScalePlan>,
     pub(crate) scores: Vec<ScorePlan>,
     pub(crate) results: Vec<ResultPlan>,
@@ -310,17 +312,22 @@ impl Evaluator {
             }
         }
         let mut values = Zeroizing::new(vec![None; c.item_ids.len()]);
+        // Answers usually come in the definition's order (a form, a CSV's
+        // columns): try the item after the last one first, and search only
+        // when that is not it.
+        let mut next = 0;
         for (item, code) in request.answers.entries() {
             // Built only when an error needs it: this loop runs per answer.
             let path = || Some(format!("answers.{item}"));
-            let Some(&idx) = c.item_index.get(item) else {
+            let hinted = c.item_ids.get(next).filter(|id| *id == item).map(|_| next);
+            let Some(idx) = hinted.or_else(|| c.item_index.get(item).copied()) else {
                 return Err(RequestError::new(
                     ErrorCode::UnknownItem,
                     path(),
                     format!("`{}` has no item `{item}`", c.id),
                     crate::compile::suggest(
                         item,
-                        c.item_index.keys(),
+                        &c.item_ids,
                         "answer only the definition's items (see its form)",
                     ),
                 ));
@@ -360,6 +367,7 @@ impl Evaluator {
             if let Some(v) = values.get_mut(idx) {
                 *v = *code;
             }
+            next = idx + 1;
         }
         Ok((values, declined))
     }

@@ -1730,3 +1730,33 @@ fn text_reports_show_levels_for_bands_only() {
         "{text}"
     );
 }
+
+/// The order answers come in does not matter: in the definition's order
+/// (the fast path tries the next item first), reversed, interleaved, with
+/// gaps and repeats of the hint's position, the report is the same.
+#[test]
+fn answer_order_does_not_change_the_report() {
+    let e = lib("ipip-50");
+    let ids: Vec<String> = (1..=50).map(|i| format!("q{i}")).collect();
+    let code = |i: usize| ((i * 7) % 5 + 1) as i64;
+    let with_order = |order: &[usize]| {
+        let mut a = Answers::new();
+        for &i in order {
+            a.insert(ids[i].as_str(), code(i));
+        }
+        eval(&e, &Request::new(a).with_consent("2026-11")).to_json()
+    };
+    let forward: Vec<usize> = (0..50).collect();
+    let expected = with_order(&forward);
+    let reversed: Vec<usize> = (0..50).rev().collect();
+    let interleaved: Vec<usize> = (0..50).step_by(2).chain((1..50).step_by(2)).collect();
+    let shifted: Vec<usize> = (10..50).chain(0..10).collect();
+    for order in [reversed, interleaved, shifted] {
+        assert_eq!(with_order(&order), expected, "{order:?}");
+    }
+    // Items left out in between: the next item is not the hint.
+    let gaps: Vec<usize> = (0..50).filter(|i| i % 3 != 1).collect();
+    let mut skipped: Vec<usize> = gaps.clone();
+    skipped.reverse();
+    assert_eq!(with_order(&gaps), with_order(&skipped));
+}
