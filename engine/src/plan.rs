@@ -5,8 +5,6 @@
 //! reachable values call it, so what the compiler proves about bands holds for
 //! the very floating-point values evaluation produces.
 
-use std::collections::BTreeSet;
-
 use rhai::{Dynamic, Engine, Map};
 
 use crate::model::{Aggregate, Text};
@@ -184,12 +182,13 @@ impl ScorePlan {
     pub(crate) fn reachable(&self, budget: usize) -> Result<Vec<f64>, usize> {
         let n = self.terms.len();
         let may_miss = self.min_answered < n;
-        // State: (answered, weight answered, sum), exact integers.
-        let mut states: BTreeSet<(usize, i64, i64)> = BTreeSet::new();
+        // State: (answered, weight answered, sum), exact integers. A hash
+        // set: the order does not matter (the values are sorted at the end).
+        let mut states: States = States::default();
         states.insert((0, 0, 0));
         for (i, t) in self.terms.iter().enumerate() {
             let remaining_after = n - i - 1;
-            let mut next = BTreeSet::new();
+            let mut next = States::default();
             for &(answered, w, s) in &states {
                 if may_miss && answered + remaining_after >= self.min_answered {
                     next.insert((answered, w, s));
@@ -341,6 +340,9 @@ impl ResultPlan {
         }
     }
 }
+
+/// The dynamic programme's states in [`ScorePlan::reachable`].
+type States = rustc_hash::FxHashSet<(usize, i64, i64)>;
 
 #[cfg(test)]
 mod tests {

@@ -9,9 +9,11 @@
 //! per type, and at the sizes a definition has (ids, topics, small sets of
 //! items) as fast or faster.
 //!
-//! The cost is `O(n)` per insertion out of order. Maps that can grow with
-//! the analysis' state space stay `BTreeMap`s; maps filled from a whole
-//! sequence at once use `collect`, which sorts once (`O(n log n)`).
+//! The cost is `O(n)` per insertion out of order. What can grow with the
+//! analysis' state space is hashed (the reachable-value states, whose order
+//! does not matter) or stays a `BTreeMap` (the analysis' observations);
+//! maps filled from a whole sequence at once use `collect`, which sorts once
+//! (`O(n log n)`).
 //!
 //! Iteration is in key order, as with the B-tree types, so every report,
 //! diagnostic and statement keeps its order byte for byte.
