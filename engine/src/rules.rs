@@ -482,38 +482,25 @@ fn standard(engine: &mut Engine) {
     engine.register_fn("debug", |x: Dynamic| format!("{x:?}"));
 }
 
-/// Element-wise equality of two arrays.
-fn arrays_equal(ctx: &NativeCallContext, a: &Array, b: &Array) -> Result<bool, Box<EvalAltResult>> {
-    if a.len() != b.len() {
-        return Ok(false);
-    }
-    for (x, y) in a.iter().zip(b) {
-        if x.type_id() != y.type_id()
-            || !ctx
-                .call_native_fn::<bool>("==", (x.clone(), y.clone()))
-                .unwrap_or(false)
-        {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+/// Whether two values are equal by `==`; values of different types never are.
+fn same(ctx: &NativeCallContext, x: &Dynamic, y: &Dynamic) -> bool {
+    x.type_id() == y.type_id()
+        && ctx
+            .call_native_fn::<bool>("==", (x.clone(), y.clone()))
+            .unwrap_or(false)
 }
 
+/// Element-wise equality of two arrays.
+fn arrays_equal(ctx: &NativeCallContext, a: &Array, b: &Array) -> Result<bool, Box<EvalAltResult>> {
+    Ok(a.len() == b.len() && a.iter().zip(b).all(|(x, y)| same(ctx, x, y)))
+}
+
+/// Equality of two maps: the same keys, with equal values.
 fn maps_equal(ctx: &NativeCallContext, a: &Map, b: &Map) -> Result<bool, Box<EvalAltResult>> {
-    if a.len() != b.len() {
-        return Ok(false);
-    }
-    for ((ka, x), (kb, y)) in a.iter().zip(b) {
-        if ka != kb
-            || x.type_id() != y.type_id()
-            || !ctx
-                .call_native_fn::<bool>("==", (x.clone(), y.clone()))
-                .unwrap_or(false)
-        {
-            return Ok(false);
-        }
-    }
-    Ok(true)
+    Ok(a.len() == b.len()
+        && a.iter()
+            .zip(b)
+            .all(|((ka, x), (kb, y))| ka == kb && same(ctx, x, y)))
 }
 
 /// Position of `v` in `a` by `==` (of the same type), or -1.
@@ -522,17 +509,9 @@ fn index_of(
     a: &Array,
     v: &Dynamic,
 ) -> Result<rhai::INT, Box<EvalAltResult>> {
-    for (i, x) in a.iter().enumerate() {
-        if x.type_id() == v.type_id() {
-            let same = ctx
-                .call_native_fn::<bool>("==", (x.clone(), v.clone()))
-                .unwrap_or(false);
-            if same {
-                return Ok(i as rhai::INT);
-            }
-        }
-    }
-    Ok(-1)
+    Ok(a.iter()
+        .position(|x| same(ctx, x, v))
+        .map_or(-1, |i| i as rhai::INT))
 }
 
 fn prelude(engine: &mut Engine) {
