@@ -869,3 +869,275 @@ fn order_of_addition_cannot_hide_a_leak() {
     let m = leaks(&order_of_addition());
     assert_leak(&m, "level", "low", "q4", &[1]);
 }
+
+// ------------------------------------------------------------------ attacks (issue 13)
+//
+// Each test below is one class of the hostile-author attack set, written
+// before its fix: it failed (compiled a leak, or ran unbounded) on the
+// analysis as it was.
+
+/// Runs `f` on its own thread and fails if it has not ended within the
+/// watchdog (a hang guard for debug builds on a loaded machine, not a speed
+/// assertion: the compile budget is measured in steps, not seconds).
+fn bounded<T: Send + 'static>(what: &str, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .stack_size(16 * 1024 * 1024)
+        .spawn(move || {
+            let _ = tx.send(f());
+        })
+        .unwrap();
+    rx.recv_timeout(std::time::Duration::from_secs(120))
+        .unwrap_or_else(|_| panic!("{what}: the compiler did not stop within the watchdog"))
+}
+
+/// Four single-item scores: `q1` coded 1–5, `q2`–`q4` coded 0–60, and a
+/// result rule over them with `body` as its last branch. Far too many
+/// answer sets to enumerate (5 · 61³, blanks aside).
+fn four_wide(body: &str, extra: &str) -> String {
+    let wide: Vec<i64> = (0..=60).collect();
+    let mut text = cat(&[
+        head(""),
+        scale("five", &[1, 2, 3, 4, 5]),
+        scale("wide", &wide),
+        item("q1", "five", None),
+        item("q2", "wide", None),
+        item("q3", "wide", None),
+        item("q4", "wide", None),
+    ]);
+    for (s, i) in [("a", "q1"), ("b", "q2"), ("c", "q3"), ("d", "q4")] {
+        text.push_str(&sum(s, &[i]));
+    }
+    let rule = format!(
+        "let s = scores;\nif s.a == () || s.b == () || s.c == () || s.d == () {{ \"low\" }}\n{body}\nelse if s.a + s.b > 30 {{ \"high\" }} else {{ \"low\" }}"
+    );
+    text.push_str(&ruled(
+        "mix",
+        &["a", "b", "c", "d"],
+        &rule,
+        &["low", "high"],
+        extra,
+    ));
+    text
+}
+
+/// Class 1: a rule that returns `insufficient()` for exactly one answer
+/// set. Seeing `insufficient` pins all four answers; no witness search can
+/// prove that it never happens, so the result is unproven — never
+/// "witnessed".
+#[test]
+fn a_rule_insufficient_for_one_answer_set_is_not_proven() {
+    let text = four_wide(
+        "else if s.a == 4 && s.b == 17 && s.c == 42 && s.d == 3 { insufficient() }",
+        "",
+    );
+    let errs = bounded("four_wide", move || errors(&text));
+    assert!(
+        errs.iter().any(|d| d.code == Code::DisclosureUnproven),
+        "{}",
+        aspekt::render_plain(&errs)
+    );
+}
+
+/// Class 1: a rule that fails for one answer set only: the request error is
+/// the observation.
+#[test]
+fn a_rule_failing_for_one_answer_set_is_not_proven() {
+    let text = four_wide(
+        "else if s.a == 4 && s.b == 17 && s.c == 42 && s.d == 3 { throw \"no\" }",
+        "",
+    );
+    let errs = bounded("four_wide", move || errors(&text));
+    assert!(
+        errs.iter()
+            .any(|d| matches!(d.code, Code::DisclosureUnproven | Code::RuleFailed)),
+        "{}",
+        aspekt::render_plain(&errs)
+    );
+}
+
+/// Class 1: the same rule without the trap is not proven either: nothing
+/// is ever "witnessed" any more.
+#[test]
+fn no_result_is_witnessed() {
+    let text = four_wide("", "");
+    let errs = bounded("four_wide", move || errors(&text));
+    assert!(
+        errs.iter().all(|d| d.code == Code::DisclosureUnproven),
+        "{}",
+        aspekt::render_plain(&errs)
+    );
+    let waived = four_wide("", "waiver = \"a coarse comparison of four answers\"");
+    let e = bounded("four_wide", move || compiles(&waived));
+    assert!(
+        e.disclosure()
+            .results
+            .iter()
+            .all(|f| f.method == Method::Waived)
+    );
+}
+
+/// Class 2: interview mode shares the selections with the participant and
+/// the counsellor only. A band per code of one item still must not reach
+/// the agency.
+#[test]
+fn interview_mode_still_protects_every_other_audience() {
+    let text = cat(&[
+        head("mode = \"interview\""),
+        scale("four", &[1, 2, 3, 4]),
+        item("q1", "four", None),
+        sum("s", &["q1"]),
+        banded(
+            "echo",
+            "s",
+            &["participant", "counsellor", "agency"],
+            &[
+                ("one", 1.0, 1.0),
+                ("two", 2.0, 2.0),
+                ("three", 3.0, 3.0),
+                ("four", 4.0, 4.0),
+            ],
+            "",
+        ),
+    ]);
+    let m = leaks(&text);
+    assert!(m.iter().all(|m| m.contains("to `agency`")), "{m:?}");
+    assert_leak(&m, "echo", "one", "q1", &[1]);
+}
+
+/// Class 3: a result that leaks on its own, analysed jointly with a larger
+/// waived result, was released as "waived". A leak that any analysis finds
+/// is an error no waiver silences.
+#[test]
+fn a_waiver_cannot_cover_a_leak_found_for_the_result_alone() {
+    let mut text = too_large(true, true);
+    text.push_str(&sum("first", &["q1"]));
+    text.push_str(&banded(
+        "echo",
+        "first",
+        PC,
+        &[
+            ("one", 1.0, 1.0),
+            ("two", 2.0, 2.0),
+            ("three", 3.0, 3.0),
+            ("four", 4.0, 4.0),
+            ("five", 5.0, 5.0),
+        ],
+        "waiver = \"please\"",
+    ));
+    let errs = bounded("too_large", move || errors(&text));
+    assert!(
+        errs.iter().any(|d| d.code == Code::Disclosure
+            && d.message.contains("result `echo`")
+            && d.message.contains("`q1` was answered 1 (")),
+        "{}",
+        aspekt::render_plain(&errs)
+    );
+}
+
+/// Class 4: definitions that kept the analysis busy for tens of seconds.
+/// Each must end in a diagnostic or a proof within the compile budget.
+fn yes_no_sum(n: usize) -> String {
+    let ids: Vec<String> = (1..=n).map(|i| format!("q{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut text = cat(&[head(""), scale("yn", &[0, 1])]);
+    for id in &ids {
+        text.push_str(&item(id, "yn", None));
+    }
+    text.push_str(&sum("s", &ids));
+    let n = n as f64;
+    text.push_str(&banded(
+        "level",
+        "s",
+        PC,
+        &[
+            ("low", 0.0, (n / 2.0).floor()),
+            ("high", (n / 2.0).floor() + 1.0, n),
+        ],
+        "",
+    ));
+    text
+}
+
+fn wide_scale(codes: i64) -> String {
+    let all: Vec<i64> = (0..codes).collect();
+    let mut text = cat(&[head(""), scale("wide", &all)]);
+    for id in ["q1", "q2", "q3"] {
+        text.push_str(&item(id, "wide", None));
+    }
+    text.push_str(&sum("s", &["q1", "q2", "q3"]));
+    let top = (3 * (codes - 1)) as f64;
+    text.push_str(&banded(
+        "level",
+        "s",
+        PC,
+        &[
+            ("low", 0.0, (top / 2.0).floor()),
+            ("high", (top / 2.0).floor() + 1.0, top),
+        ],
+        "",
+    ));
+    text
+}
+
+fn rule_copies(copies: usize) -> String {
+    let codes: Vec<i64> = (1..=7).collect();
+    let mut text = cat(&[head(""), scale("seven", &codes)]);
+    for id in ["q1", "q2", "q3", "q4"] {
+        text.push_str(&item(id, "seven", None));
+    }
+    text.push_str(&sum("a", &["q1", "q2"]));
+    text.push_str(&sum("b", &["q3", "q4"]));
+    for c in 0..copies {
+        text.push_str(&ruled(
+            &format!("r{c}"),
+            &["a", "b"],
+            "let n = 0; for i in 0..1500 { n += i; } if scores.a == () || scores.b == () { \"x\" } else if scores.a + scores.b > n - 1124243 { \"y\" } else { \"x\" }",
+            &["x", "y"],
+            "",
+        ));
+    }
+    text
+}
+
+fn within_budget(what: &'static str, text: String) {
+    let outcome = bounded(what, move || compile(&text));
+    if let Err(errs) = outcome {
+        assert!(
+            errs.iter()
+                .filter(|d| d.severity == Severity::Error)
+                .all(|d| matches!(
+                    d.code,
+                    Code::AnalysisBudget | Code::DisclosureUnproven | Code::Disclosure
+                )),
+            "{what}: {}",
+            aspekt::render_plain(&errs)
+        );
+        let budget: Vec<&Diagnostic> = errs
+            .iter()
+            .filter(|d| d.code == Code::AnalysisBudget)
+            .collect();
+        for d in budget {
+            assert!(
+                d.message.contains("result `") || d.message.contains("score `"),
+                "{d:?}"
+            );
+            assert!(d.help.is_some(), "{d:?}");
+        }
+    }
+}
+
+#[test]
+fn a_long_yes_no_sum_stays_within_the_compile_budget() {
+    within_budget("630 items", yes_no_sum(630));
+}
+
+#[test]
+fn a_scale_of_two_thousand_codes_stays_within_the_compile_budget() {
+    within_budget("2,001 codes", wide_scale(2_001));
+}
+
+#[test]
+fn many_copies_of_one_rule_stay_within_the_compile_budget() {
+    within_budget("64 copies", rule_copies(64));
+}
