@@ -17,6 +17,11 @@ use crate::span::{Source, Sp};
 /// How many rule runs the compiler spends enumerating one rule's inputs.
 pub(crate) const RULE_RUNS: usize = 50_000;
 
+/// How to get a definition back within the compile budget.
+pub(crate) fn budget_help() -> &'static str {
+    "simplify it: fewer items or codes per score, fewer results sharing items, or a rule that does less work per run; a host compiling only trusted definitions can raise `Options::budget`"
+}
+
 /// Where a rule's text comes from.
 pub(crate) enum Origin {
     /// A string value in the definition, at this span.
@@ -163,12 +168,29 @@ impl Checker<'_, '_> {
         }
     }
 
+    /// The compile budget ran out while checking `what` (`score `x`` or
+    /// `result `x``).
+    pub(crate) fn budget_spent(&mut self, span: Range<usize>, what: &str) {
+        let steps = self.meter.budget().steps;
+        self.sink
+            .error(
+                Code::AnalysisBudget,
+                Some(span),
+                format!("the compile budget of {steps} steps ran out while checking {what}"),
+            )
+            .help(budget_help());
+    }
+
     /// Every value a score can take, declarative or scripted.
     pub(crate) fn reachable(&mut self, plan: &ScorePlan, score: &Sp<String>) -> Option<Vec<f64>> {
         let Some(rule) = &plan.rule else {
-            return match plan.reachable(REACH_BUDGET) {
+            return match plan.reachable(REACH_BUDGET, &self.meter) {
                 Ok(v) => Some(v),
-                Err(_) => {
+                Err(None) => {
+                    self.budget_spent(score.span(), &format!("score `{}`", score.value()));
+                    None
+                }
+                Err(Some(_)) => {
                     self.sink
                         .error(
                             Code::AnalysisBudget,
@@ -230,6 +252,10 @@ impl Checker<'_, '_> {
                 Err(e) => failure = Some((combo.to_vec(), e.message)),
             }
         });
+        if failure.is_some() && self.meter.exhausted() {
+            self.budget_spent(score.span(), &format!("score `{}`", score.value()));
+            return None;
+        }
         if let Some((combo, message)) = failure {
             let shown: Vec<String> = plan
                 .item_ids
@@ -709,6 +735,10 @@ impl Checker<'_, '_> {
                 }
             }
         });
+        if problem.is_some() && self.meter.exhausted() {
+            self.budget_spent(r.id.span(), &format!("result `{rid}`"));
+            return;
+        }
         if let Some((code, message)) = problem {
             let help = match code {
                 Code::UndeclaredOutcome => format!("declare it with [[result.outcome]], or return one of {}", quote_list(&declared)),

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
+use crate::budget::{Budget, Meter};
 use crate::diagnostic::{Code, Diagnostic, Sink};
 use crate::disclosure::Disclosure;
 use crate::evaluator::{Compiled, Evaluator, Neutral};
@@ -93,11 +94,14 @@ pub fn compile(source: &Source) -> Result<Evaluator, CompileError> {
     compile_with(source, &Options::default())
 }
 
-/// How to compile: sandbox limits, and the files a definition may name.
+/// How to compile: sandbox limits, the compile budget, and the files a
+/// definition may name.
 #[derive(Clone, Debug, Default)]
 pub struct Options {
     /// Limits of every rule call of the evaluator.
     pub limits: Limits,
+    /// How much work the compile-time checks may do, all together.
+    pub budget: Budget,
     /// Files a definition names with `rule_file`, by path relative to the
     /// definition (e.g. `strongest.rhai`). The engine reads no files itself.
     pub files: crate::model::VecMap<String, String>,
@@ -204,10 +208,16 @@ pub fn check_with(source: &Source, options: &Options) -> Vec<Diagnostic> {
 /// sink's errors decide.
 fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Compiled> {
     let def = crate::read::definition(source, sink)?;
+    // The compiler's own engine spends from the compile budget with every
+    // operation; the evaluator gets a fresh one without the meter.
+    let meter = Meter::new(options.budget);
+    let mut engine = crate::rules::engine(&options.limits);
+    meter.install(&mut engine);
     let mut cx = Checker {
         sink,
         locales: Vec::new(),
-        engine: crate::rules::engine(&options.limits),
+        engine,
+        meter,
         options,
         source,
         interview: def
@@ -224,6 +234,8 @@ pub(crate) struct Checker<'a, 's> {
     pub(crate) sink: &'a mut Sink<'s>,
     pub(crate) locales: Vec<String>,
     pub(crate) engine: rhai::Engine,
+    /// The compile budget, shared by every check of this compilation.
+    pub(crate) meter: Meter,
     pub(crate) options: &'a Options,
     pub(crate) source: &'a Source,
     /// Whether the definition is in interview mode.
@@ -760,7 +772,7 @@ impl Checker<'_, '_> {
             neutral,
             warnings: Vec::new(),
             mode,
-            engine: std::mem::replace(&mut self.engine, rhai::Engine::new_raw()),
+            engine: crate::rules::engine(&self.options.limits),
             definition: def,
         }
     }
@@ -782,8 +794,14 @@ impl Checker<'_, '_> {
             item_ids,
             engine: &self.engine,
             interview: mode == Mode::Interview,
+            meter: &self.meter,
         };
-        let (report, leaks, unproven) = crate::disclosure::analyse(&input);
+        let crate::disclosure::Analysis {
+            report,
+            leaks,
+            unproven,
+            selections,
+        } = crate::disclosure::analyse(&input);
         let name = |i: usize| results.get(i).map_or("", |r| r.id.as_str()).to_string();
         for leak in leaks {
             let Some(r) = def.results.get(leak.result) else {
@@ -837,19 +855,74 @@ impl Checker<'_, '_> {
                     leak.outcome
                 ));
         }
+        for sel in selections {
+            let Some(r) = def.results.get(sel.result) else {
+                continue;
+            };
+            self.sink
+                .error(
+                    Code::Disclosure,
+                    Some(r.id.span()),
+                    format!(
+                        "result `{}` lists selected items, and `{}` would see it: selections are shared only between the participant and the counsellor, who make them together",
+                        r.id.value(),
+                        sel.audience
+                    ),
+                )
+                .help(format!(
+                    "remove `{}` from the result's audiences; release a banded result to it instead, which the disclosure analysis checks",
+                    sel.audience
+                ));
+        }
+        // One budget diagnostic per result: the budget is shared, so every
+        // audience after the first would only repeat it.
+        let mut budget_named: Vec<usize> = Vec::new();
         for u in unproven {
             let Some(r) = def.results.get(u.result) else {
                 continue;
+            };
+            use crate::disclosure::Stop;
+            let jointly = if u.joint > 0 {
+                format!(
+                    ", analysed jointly with {} other result(s) that share its items,",
+                    u.joint
+                )
+            } else {
+                String::new()
+            };
+            if u.stop == Stop::Steps {
+                if budget_named.contains(&u.result) {
+                    continue;
+                }
+                budget_named.push(u.result);
+                self.sink
+                    .error(
+                        Code::AnalysisBudget,
+                        Some(r.id.span()),
+                        format!(
+                            "the compile budget of {} steps ran out before the disclosure analysis of result `{}`{jointly} could finish",
+                            self.meter.budget().steps,
+                            r.id.value(),
+                        ),
+                    )
+                    .help(crate::check_rules::budget_help());
+                continue;
+            }
+            let why = match u.stop {
+                Stop::Memory => format!(
+                    "its answer space{jointly} needs more states than the analysis may hold ({} MiB)",
+                    self.meter.budget().memory / (1024 * 1024)
+                ),
+                _ => "a rule it depends on, or one seen together with it, fails for some combination of answers, and a failed request is an observation too".to_string(),
             };
             self.sink
                 .error(
                     Code::DisclosureUnproven,
                     Some(r.id.span()),
                     format!(
-                        "the disclosure guarantee of result `{}` for `{}` cannot be proven: {}",
+                        "the disclosure guarantee of result `{}` for `{}` cannot be proven: {why}",
                         r.id.value(),
                         u.audience,
-                        u.why
                     ),
                 )
                 .help("simplify the rule or its inputs so they can be enumerated, or add waiver = \"…reason…\" to release it anyway; the transparency statement shows the waiver to every participant");

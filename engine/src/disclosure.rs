@@ -16,11 +16,22 @@
 //!   keying and codes) share one analysis.
 //! - **enumerated**: the same, when rules take part (a rule score keeps its
 //!   items' codes in the state; a rule result runs once its inputs are done).
-//! - **witnessed**: a single rule result too large to enumerate is proven by
-//!   concrete answer sets: for each outcome and item, `k` codes that really
-//!   produce it. Witnesses are evaluations, so this is sound; an outcome
-//!   without enough witnesses is not proven.
-//! - **waived**: none of the above fits and the result carries a waiver.
+//! - **waived**: the analysis could not decide (too large for the compile
+//!   budget) and every result involved carries a waiver.
+//!
+//! There is no weaker method: an earlier witness search (concrete answer
+//! sets per outcome) could not see outcomes it never tried, such as an
+//! `insufficient()` or a failure returned for one answer set, so it was
+//! removed. Beyond the budget a result is `disclosure_unproven`.
+//!
+//! Interview mode shares the selections with the participant and the
+//! counsellor, who choose them together; every other audience is analysed
+//! like in a questionnaire, and sees no selection at all.
+//!
+//! A leak found by any analysis is an error that no waiver silences: when a
+//! joint analysis does not fit the budget, each of its results is analysed
+//! alone, and a leak of a result seen alone is a leak of the joint view
+//! too (seeing more can only narrow an item further).
 
 use crate::sorted::{VecMap, VecSet};
 use std::hash::BuildHasherDefault;
@@ -29,15 +40,16 @@ use rhai::Engine;
 use schemars::JsonSchema;
 use serde::Serialize;
 
+use crate::budget::Meter;
+use crate::compile::BUILTIN_AUDIENCES;
 use crate::plan::{Choice, Chosen, ResultPlan, ScorePlan, ScoreValue};
 
-/// How many distinct states one analysis may hold.
-pub(crate) const STATE_BUDGET: usize = 200_000;
-/// An analysis whose state bound exceeds the budget this many times over is
-/// not attempted (it would only run into the budget, slowly).
+/// An analysis whose state bound exceeds the memory budget this many times
+/// over is not attempted (it would only run into the budget, slowly).
 const HOPELESS: f64 = 10.0;
-/// How many seed answer sets the witness search starts from.
-const WITNESS_SEEDS: usize = 96;
+/// Bytes a state costs in a state set besides its slots: the vector's
+/// header and allocation, and the set's own entry.
+const STATE_OVERHEAD: usize = 48;
 
 /// How an outcome's ambiguity was established.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -47,11 +59,10 @@ pub enum Method {
     Exact,
     /// Exhaustive enumeration including scripted rules.
     Enumerated,
-    /// Proven by concrete witness answer sets.
-    Witnessed,
     /// Not proven; released under the definition's stated waiver.
     Waived,
-    /// Interview mode: selections were made in the open, nothing to protect.
+    /// Interview mode, for the participant and the counsellor: they choose
+    /// the selections together, in the open.
     Interview,
     /// A function of other results' outcomes that the same audience sees:
     /// it inherits their findings (the smallest of them is given).
@@ -117,7 +128,38 @@ pub(crate) struct Leak {
 pub(crate) struct Unproven {
     pub(crate) result: usize,
     pub(crate) audience: String,
-    pub(crate) why: String,
+    /// Why the analysis stopped.
+    pub(crate) stop: Stop,
+    /// How many other results it was analysed jointly with.
+    pub(crate) joint: usize,
+}
+
+/// Why an analysis could not decide.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    /// The compile budget's steps ran out.
+    Steps,
+    /// The states would exceed the memory budget.
+    Memory,
+    /// A rule failed for some combination of answers.
+    RuleFailed,
+}
+
+/// A selection (interview mode) that reaches an audience other than the
+/// participant and the counsellor.
+#[derive(Clone, Debug, PartialEq)]
+pub(crate) struct SharedSelection {
+    pub(crate) result: usize,
+    pub(crate) audience: String,
+}
+
+/// Everything the analysis found.
+#[derive(Debug, Default)]
+pub(crate) struct Analysis {
+    pub(crate) report: Disclosure,
+    pub(crate) leaks: Vec<Leak>,
+    pub(crate) unproven: Vec<Unproven>,
+    pub(crate) selections: Vec<SharedSelection>,
 }
 
 /// What the analysis needs from the compiled plan.
@@ -128,6 +170,8 @@ pub(crate) struct Input<'a> {
     pub(crate) item_ids: &'a [String],
     pub(crate) engine: &'a Engine,
     pub(crate) interview: bool,
+    /// The compile budget (the engine spends from it too).
+    pub(crate) meter: &'a Meter,
 }
 
 /// The outcome slot of a result not yet determined.
@@ -163,32 +207,54 @@ fn outcome_name(r: &ResultPlan, slot: u64) -> String {
     }
 }
 
-/// Runs the analysis. Leaks and unproven results become diagnostics.
-pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven>) {
-    let mut cache: VecMap<Vec<usize>, Option<(Method, Observations)>> = VecMap::new();
-    let mut report = Disclosure::default();
-    let mut leaks = Vec::new();
-    let mut unproven = Vec::new();
+/// What one component's analysis gave: its method and observations, or why
+/// it stopped. Audiences that see the same results observe the same thing,
+/// so each distinct component is analysed once.
+type Cache = VecMap<Vec<usize>, Result<(Method, Observations), Stop>>;
+
+/// Runs the analysis. Leaks, unproven results and shared selections become
+/// diagnostics.
+pub(crate) fn analyse(input: &Input<'_>) -> Analysis {
+    let mut cache: Cache = VecMap::new();
+    let mut out = Analysis::default();
     for audience in input.audiences {
+        // In interview mode the participant and the counsellor choose the
+        // selections together: nothing is hidden between them. Every other
+        // audience is analysed as in a questionnaire.
+        let open = input.interview && BUILTIN_AUDIENCES.contains(&audience.as_str());
         let visible: Vec<usize> = input
             .results
             .iter()
             .enumerate()
             .filter(|(_, r)| r.audiences.iter().any(|a| a == audience))
             .filter(|(_, r)| !matches!(r.choice, Choice::Strongest { .. }))
+            .filter(|(i, r)| {
+                // A selection lists items by their codes: it is for the
+                // people choosing together only.
+                let selection = matches!(r.choice, Choice::Select { .. });
+                if selection && !open {
+                    out.selections.push(SharedSelection {
+                        result: *i,
+                        audience: audience.clone(),
+                    });
+                }
+                !selection || open
+            })
             .map(|(i, _)| i)
             .collect();
-        let first = report.results.len();
+        let first = out.report.results.len();
         for component in components(input, &visible) {
-            analyse_component(
-                input,
-                audience,
-                &component,
-                &mut cache,
-                &mut report,
-                &mut leaks,
-                &mut unproven,
-            );
+            if open {
+                out.report.results.extend(finding(
+                    input,
+                    audience,
+                    &component,
+                    Method::Interview,
+                    &VecMap::new(),
+                ));
+            } else {
+                analyse_component(input, audience, &component, &mut cache, &mut out);
+            }
         }
         let derived: Vec<ResultFinding> = input
             .results
@@ -200,14 +266,14 @@ pub(crate) fn analyse(input: &Input<'_>) -> (Disclosure, Vec<Leak>, Vec<Unproven
                     audience,
                     r,
                     sources,
-                    report.results.get(first..).unwrap_or_default(),
+                    out.report.results.get(first..).unwrap_or_default(),
                 )),
                 _ => None,
             })
             .collect();
-        report.results.extend(derived);
+        out.report.results.extend(derived);
     }
-    (report, leaks, unproven)
+    out
 }
 
 /// The finding of a result computed from other results' outcomes alone
@@ -369,26 +435,81 @@ fn finding(
         .collect()
 }
 
-#[allow(clippy::too_many_arguments)]
 fn analyse_component(
     input: &Input<'_>,
     audience: &str,
     component: &[usize],
-    cache: &mut VecMap<Vec<usize>, Option<(Method, Observations)>>,
-    report: &mut Disclosure,
-    leaks: &mut Vec<Leak>,
-    unproven: &mut Vec<Unproven>,
+    cache: &mut Cache,
+    out: &mut Analysis,
 ) {
-    let empty = VecMap::new();
-    if input.interview {
-        report.results.extend(finding(
-            input,
-            audience,
-            component,
-            Method::Interview,
-            &empty,
-        ));
+    let observed = analysed(input, component, cache);
+    let stop = match observed {
+        Ok((method, observations)) => {
+            let per_outcome = record(input, audience, component, &observations, &mut out.leaks);
+            out.report
+                .results
+                .extend(finding(input, audience, component, method, &per_outcome));
+            return;
+        }
+        Err(stop) => stop,
+    };
+    // The joint analysis could not decide. A leak of any result seen alone
+    // is a leak of the joint view too: find those, so that no waiver can
+    // release them.
+    let mut leaking: VecSet<usize> = VecSet::new();
+    if component.len() > 1 {
+        for &ri in component {
+            if let Ok((_, observations)) = analysed(input, &[ri], cache) {
+                let before = out.leaks.len();
+                record(input, audience, &[ri], &observations, &mut out.leaks);
+                if out.leaks.len() > before {
+                    leaking.insert(ri);
+                }
+            }
+        }
+    }
+    let waived = component
+        .iter()
+        .filter_map(|&r| input.results.get(r))
+        .all(|r| r.waiver.is_some());
+    if waived {
+        let released: Vec<usize> = component
+            .iter()
+            .copied()
+            .filter(|r| !leaking.contains(r))
+            .collect();
+        out.report.results.extend(
+            finding(input, audience, component, Method::Waived, &VecMap::new())
+                .into_iter()
+                .zip(component)
+                .filter(|(_, r)| released.contains(r))
+                .map(|(f, _)| f),
+        );
         return;
+    }
+    for &r in component {
+        if leaking.contains(&r) {
+            continue;
+        }
+        if input.results.get(r).is_some_and(|r| r.waiver.is_none()) {
+            out.unproven.push(Unproven {
+                result: r,
+                audience: audience.to_string(),
+                stop,
+                joint: component.len() - 1,
+            });
+        }
+    }
+}
+
+/// The analysis of a component, from the cache or computed now.
+fn analysed(
+    input: &Input<'_>,
+    component: &[usize],
+    cache: &mut Cache,
+) -> Result<(Method, Observations), Stop> {
+    if let Some(o) = cache.get(component) {
+        return o.clone();
     }
     let scripted = component
         .iter()
@@ -405,51 +526,23 @@ fn analyse_component(
     } else {
         Method::Exact
     };
-    // Audiences that see the same results observe the same thing: analyse
-    // each distinct component once.
-    let observed = match cache.get(component) {
-        Some(o) => o.clone(),
-        None => {
-            let o = match exact(input, component) {
-                Some(o) => Some((method, o)),
-                None if component.len() == 1 => {
-                    witness(input, component).map(|o| (Method::Witnessed, o))
-                }
-                None => None,
-            };
-            cache.insert(component.to_vec(), o.clone());
-            o
-        }
-    };
-    let Some((method, observations)) = observed else {
-        let waived = component
-            .iter()
-            .filter_map(|&r| input.results.get(r))
-            .all(|r| r.waiver.is_some());
-        if waived {
-            report
-                .results
-                .extend(finding(input, audience, component, Method::Waived, &empty));
-        } else {
-            for &r in component {
-                if input.results.get(r).is_some_and(|r| r.waiver.is_none()) {
-                    unproven.push(Unproven {
-                        result: r,
-                        audience: audience.to_string(),
-                        why: if component.len() > 1 {
-                            format!("analysed jointly with {} other result(s), its answer space exceeds the analysis budget of {STATE_BUDGET} states", component.len() - 1)
-                        } else {
-                            "its answer space exceeds the analysis budget, and no witnesses proved every outcome".to_string()
-                        },
-                    });
-                }
-            }
-        }
-        return;
-    };
-    // Per (result, outcome): the minimum ambiguity and the worst item.
+    let o = exact(input, component).map(|o| (method, o));
+    cache.insert(component.to_vec(), o.clone());
+    o
+}
+
+/// Turns a component's observations into per-outcome findings, and pushes
+/// every outcome vector that leaves a contributing item fewer than its `k`
+/// codes as a leak.
+fn record(
+    input: &Input<'_>,
+    audience: &str,
+    component: &[usize],
+    observations: &Observations,
+    leaks: &mut Vec<Leak>,
+) -> PerOutcome {
     let mut per_outcome: PerOutcome = VecMap::new();
-    for (vector, items) in &observations {
+    for (vector, items) in observations {
         for (pos, &ri) in component.iter().enumerate() {
             let Some(r) = input.results.get(ri) else {
                 continue;
@@ -500,9 +593,7 @@ fn analyse_component(
             per_outcome.insert(key, worst);
         }
     }
-    report
-        .results
-        .extend(finding(input, audience, component, method, &per_outcome));
+    per_outcome
 }
 
 /// Per (result, outcome): the minimum ambiguity and the item attaining it.
@@ -606,12 +697,12 @@ impl<'a> Layout<'a> {
     }
 
     /// The value of a complete score from its slots.
-    fn score_value(&self, pos: usize, state: &[u64]) -> ScoreValue {
+    fn score_value(&self, pos: usize, state: &[u64]) -> Result<ScoreValue, Stop> {
         let (Some(&s), Some(&at)) = (self.scores.get(pos), self.offset.get(pos)) else {
-            return ScoreValue::Insufficient;
+            return Ok(ScoreValue::Insufficient);
         };
         let Some(p) = self.input.scores.get(s) else {
-            return ScoreValue::Insufficient;
+            return Ok(ScoreValue::Insufficient);
         };
         if p.rule.is_some() {
             let values: Vec<Option<i64>> = (0..p.terms.len())
@@ -625,53 +716,75 @@ impl<'a> Layout<'a> {
                     *slot = v;
                 }
             }
+            // The compiler enumerated every combination of this rule's
+            // answers and rejected it if any failed; a failure now is the
+            // compile budget stopping the rule.
             return p
                 .compute(&full, false, self.input.engine)
-                .unwrap_or(ScoreValue::Insufficient);
+                .map_err(|_| self.stop_of_rule());
         }
         let (a, w, sum) = match state.get(at..at + 3) {
             Some([a, w, s]) => (*a as usize, *w as i64, *s as i64),
-            _ => return ScoreValue::Insufficient,
+            _ => return Ok(ScoreValue::Insufficient),
         };
-        if a < p.min_answered || a == 0 {
+        Ok(if a < p.min_answered || a == 0 {
             ScoreValue::Insufficient
         } else {
             ScoreValue::Value(p.finish(a, w, sum))
+        })
+    }
+
+    /// Why a rule run failed: the compile budget, or the rule itself.
+    fn stop_of_rule(&self) -> Stop {
+        if self.input.meter.exhausted() {
+            Stop::Steps
+        } else {
+            Stop::RuleFailed
         }
     }
 
     /// After a step: determines the results whose inputs just became
     /// complete, then clears the scores nothing pending needs any more, so
     /// equal futures share one state.
-    fn settle(&self, state: &mut [u64], step: &Step) -> Option<()> {
+    fn settle(&self, state: &mut [u64], step: &Step) -> Result<(), Stop> {
         for &ci in &step.settle {
-            let r = self.input.results.get(*self.component.get(ci)?)?;
+            let Some(r) = self
+                .component
+                .get(ci)
+                .and_then(|&ri| self.input.results.get(ri))
+            else {
+                continue;
+            };
             let mut values = Vec::new();
             for (s, id) in &r.inputs {
-                let pos = self.scores.iter().position(|x| x == s)?;
-                values.push((id.clone(), self.score_value(pos, state)));
+                let Some(pos) = self.scores.iter().position(|x| x == s) else {
+                    continue;
+                };
+                values.push((id.clone(), self.score_value(pos, state)?));
             }
-            // Selections exist only in interview mode, which is not analysed.
+            // Selections are never analysed (see `analyse`).
             let outcome = match r.choose(
                 values.iter().map(|(id, v)| (id.as_str(), *v)),
                 self.input.engine,
             ) {
                 Ok(Chosen::Band(b)) => b as u64,
                 Ok(Chosen::Insufficient) => INSUFFICIENT,
-                Err(_) => return None,
+                Err(_) => return Err(self.stop_of_rule()),
             };
             if let Some(slot) = state.get_mut(self.results_at + ci) {
                 *slot = outcome;
             }
         }
         for &pos in &step.clear {
-            let at = self.offset.get(pos).copied()?;
+            let Some(at) = self.offset.get(pos).copied() else {
+                continue;
+            };
             let width = self.offset.get(pos + 1).copied().unwrap_or(self.results_at) - at;
             for slot in state.iter_mut().skip(at).take(width) {
                 *slot = 0;
             }
         }
-        Some(())
+        Ok(())
     }
 
     /// An upper bound on the number of states after any step.
@@ -898,22 +1011,25 @@ struct Step {
 /// states are only unioned, and the budget check depends only on the size.
 type StateSet = std::collections::HashSet<Vec<u64>, BuildHasherDefault<rustc_hash::FxHasher>>;
 
-/// Exact (or enumerated) analysis by dynamic programming. `None` when the
-/// state budget is exceeded or a rule fails.
-fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
+/// Exact (or enumerated) analysis by dynamic programming, within the
+/// compile budget: every state extended by one item's choices spends that
+/// many steps, and the state sets may not outgrow the memory budget.
+fn exact(input: &Input<'_>, component: &[usize]) -> Result<Observations, Stop> {
     let layout = Layout::new(input, component);
     let items: VecSet<usize> = component
         .iter()
         .filter_map(|&r| input.results.get(r))
         .flat_map(|r| result_items(input, r))
         .collect();
+    let state_bytes = layout.len * std::mem::size_of::<u64>() + STATE_OVERHEAD;
+    let max_states = input.meter.budget().memory / state_bytes.max(1);
     let mut observations = Observations::new();
     for (rep, members) in representatives(input, &layout, &items) {
         let mut sequence = order(input, &layout, &items, rep);
         sequence.push(rep);
         let steps = layout.steps(&sequence);
-        if layout.bound(&steps, &sequence) > STATE_BUDGET as f64 * HOPELESS {
-            return None;
+        if layout.bound(&steps, &sequence) > max_states as f64 * HOPELESS {
+            return Err(Stop::Memory);
         }
         let Some((last, others)) = steps.split_last() else {
             continue;
@@ -922,20 +1038,28 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
         states.insert(layout.initial());
         for step in others {
             let mut next = StateSet::default();
+            let choices = step.codes.len() as u64 + 1;
             for s in &states {
+                if !input.meter.spend(choices) {
+                    return Err(Stop::Steps);
+                }
                 for choice in std::iter::once(None).chain(step.codes.iter().copied().map(Some)) {
                     let mut n = s.clone();
                     layout.apply(&mut n, step, choice);
                     layout.settle(&mut n, step)?;
                     next.insert(n);
                 }
-                if next.len() > STATE_BUDGET {
-                    return None;
+                if states.len() + next.len() > max_states {
+                    return Err(Stop::Memory);
                 }
             }
             states = next;
         }
+        let choices = last.codes.len() as u64 + 1;
         for s in &states {
+            if !input.meter.spend(choices) {
+                return Err(Stop::Steps);
+            }
             for choice in std::iter::once(None).chain(last.codes.iter().copied().map(Some)) {
                 let mut n = s.clone();
                 layout.apply(&mut n, last, choice);
@@ -952,7 +1076,7 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
             }
         }
     }
-    Some(observations)
+    Ok(observations)
 }
 
 /// The codes of an item (from any score that uses it).
@@ -1042,104 +1166,4 @@ fn order(input: &Input<'_>, layout: &Layout<'_>, items: &VecSet<usize>, last: us
         }
     }
     out
-}
-
-/// Witness search for a single result: concrete answer sets, each varied in
-/// one item at a time. Returns observations only when every declared outcome
-/// was seen and every contributing item has `k` witnessed codes for it.
-fn witness(input: &Input<'_>, component: &[usize]) -> Option<Observations> {
-    let &ri = component.first()?;
-    let r = input.results.get(ri)?;
-    let items: Vec<usize> = result_items(input, r).into_iter().collect();
-    let codes: Vec<Vec<i64>> = items.iter().map(|&i| codes_of(input, i)).collect();
-    let n_items = input.item_ids.len();
-    let outcome = |answers: &[Option<i64>]| -> Option<u64> {
-        let mut values = Vec::new();
-        for (s, id) in &r.inputs {
-            let p = input.scores.get(*s)?;
-            values.push((id.clone(), p.compute(answers, false, input.engine).ok()?));
-        }
-        match r.choose(values.iter().map(|(id, v)| (id.as_str(), *v)), input.engine) {
-            Ok(Chosen::Band(b)) => Some(b as u64),
-            Ok(Chosen::Insufficient) => Some(INSUFFICIENT),
-            Err(_) => None,
-        }
-    };
-    // Seeds: every item at each code level; each input score's items high
-    // while the rest are low, and the reverse; then a fixed pseudo-random
-    // sequence (deterministic: the analysis must not vary between runs).
-    let mut seeds: Vec<Vec<Option<i64>>> = Vec::new();
-    let levels = codes.iter().map(Vec::len).max().unwrap_or(0);
-    for level in 0..levels {
-        let mut a = vec![None; n_items];
-        for (&i, c) in items.iter().zip(&codes) {
-            if let Some(slot) = a.get_mut(i) {
-                *slot = c.get(level.min(c.len().saturating_sub(1))).copied();
-            }
-        }
-        seeds.push(a);
-    }
-    for (s, _) in &r.inputs {
-        let Some(p) = input.scores.get(*s) else {
-            continue;
-        };
-        let own: VecSet<usize> = p.terms.iter().map(|t| t.item).collect();
-        for high in [true, false] {
-            let mut a = vec![None; n_items];
-            for (&i, c) in items.iter().zip(&codes) {
-                let pick = if own.contains(&i) == high {
-                    c.last()
-                } else {
-                    c.first()
-                };
-                if let Some(slot) = a.get_mut(i) {
-                    *slot = pick.copied();
-                }
-            }
-            seeds.push(a);
-        }
-    }
-    let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
-    for _ in 0..WITNESS_SEEDS {
-        let mut a = vec![None; n_items];
-        for (&i, c) in items.iter().zip(&codes) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            let len = c.len().max(1) as u64;
-            if let Some(slot) = a.get_mut(i) {
-                *slot = c.get((x % len) as usize).copied();
-            }
-        }
-        seeds.push(a);
-    }
-    let mut observations = Observations::new();
-    for seed in &seeds {
-        for (&i, c) in items.iter().zip(&codes) {
-            let mut a = seed.clone();
-            for &code in c {
-                if let Some(slot) = a.get_mut(i) {
-                    *slot = Some(code);
-                }
-                let o = outcome(&a)?;
-                observations
-                    .entry(vec![o])
-                    .or_default()
-                    .update(i, VecSet::new, |s| {
-                        s.insert(code);
-                    });
-            }
-        }
-    }
-    // Proven only if every declared outcome was seen, each with `k` codes
-    // per contributing item.
-    for b in 0..r.bands.len() {
-        let seen = observations.get(&vec![b as u64])?;
-        for &i in &items {
-            if seen.get(&i).map_or(0, VecSet::len) < r.k as usize {
-                return None;
-            }
-        }
-    }
-    Some(observations)
 }

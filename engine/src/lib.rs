@@ -29,6 +29,7 @@
 
 pub mod api;
 pub mod batch;
+mod budget;
 mod check_rules;
 mod check_strongest;
 mod compile;
@@ -52,6 +53,7 @@ mod testing;
 mod toml_text;
 mod transparency;
 
+pub use budget::Budget;
 pub use compile::{CompileError, Options, check, check_with, compile, compile_with};
 pub use diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
 #[cfg(feature = "pretty")]

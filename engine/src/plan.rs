@@ -179,7 +179,14 @@ impl ScorePlan {
     ///
     /// Returns `Err(states)` when more than `budget` intermediate states
     /// would be needed.
-    pub(crate) fn reachable(&self, budget: usize) -> Result<Vec<f64>, usize> {
+    /// Spends one step of `meter` per state extended by an item; `Err(None)`
+    /// when its steps run out, `Err(Some(n))` when more than `budget`
+    /// partial sums would be held.
+    pub(crate) fn reachable(
+        &self,
+        budget: usize,
+        meter: &crate::budget::Meter,
+    ) -> Result<Vec<f64>, Option<usize>> {
         let n = self.terms.len();
         let may_miss = self.min_answered < n;
         // State: (answered, weight answered, sum), exact integers. A hash
@@ -189,6 +196,9 @@ impl ScorePlan {
         for (i, t) in self.terms.iter().enumerate() {
             let remaining_after = n - i - 1;
             let mut next = States::default();
+            if !meter.spend(states.len() as u64) {
+                return Err(None);
+            }
             for &(answered, w, s) in &states {
                 if may_miss && answered + remaining_after >= self.min_answered {
                     next.insert((answered, w, s));
@@ -197,7 +207,7 @@ impl ScorePlan {
                     next.insert((answered + 1, w + t.weight, s + t.contribution(code)));
                 }
                 if next.len() > budget {
-                    return Err(next.len());
+                    return Err(Some(next.len()));
                 }
             }
             states = next;
@@ -348,6 +358,10 @@ type States = rustc_hash::FxHashSet<(usize, i64, i64)>;
 mod tests {
     use super::*;
 
+    fn unmetered() -> crate::budget::Meter {
+        crate::budget::Meter::new(crate::budget::Budget::default())
+    }
+
     fn plan(n: usize, codes: &[i64], aggregate: Aggregate, min_answered: usize) -> ScorePlan {
         let terms = (0..n)
             .map(|i| TermPlan {
@@ -377,7 +391,7 @@ mod tests {
     fn reachable_sums_are_every_integer_between_extremes() {
         let p = plan(3, &[0, 1, 2], Aggregate::Sum, 3);
         assert_eq!(
-            p.reachable(1000),
+            p.reachable(1000, &unmetered()),
             Ok(vec![0.0, 1.0, 2.0, 3.0, 4.0, 5.0, 6.0])
         );
     }
@@ -385,7 +399,7 @@ mod tests {
     #[test]
     fn reachable_means_with_missing_match_compute() {
         let p = plan(4, &[1, 2, 3, 4], Aggregate::Mean, 3);
-        let reach = p.reachable(10_000).unwrap_or_default();
+        let reach = p.reachable(10_000, &unmetered()).unwrap_or_default();
         // Every computed value is in the reachable set, bit for bit.
         for a in 1..=4 {
             for b in 1..=4 {
@@ -407,7 +421,7 @@ mod tests {
     #[test]
     fn reachable_reports_budget_overflow() {
         let p = plan(20, &[1, 2, 3, 4, 5], Aggregate::Mean, 1);
-        assert!(p.reachable(10).is_err());
+        assert!(p.reachable(10, &unmetered()).is_err());
     }
 
     #[test]

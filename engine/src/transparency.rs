@@ -98,6 +98,7 @@ struct Words {
     answers_guarantee: &'static str,
     answers_guarantee_waived: &'static str,
     answers_interview: &'static str,
+    answers_interview_others: &'static str,
     results_heading: &'static str,
     no_results: &'static str,
     seen_by: &'static str,
@@ -126,6 +127,7 @@ const DE: Words = Words {
     answers_guarantee: "Die Ergebnisse sind so grob, dass niemand aus ihnen sicher ablesen kann, was Sie bei einer einzelnen Frage geantwortet haben. Das wird geprüft, bevor der Fragebogen benutzt werden darf.",
     answers_guarantee_waived: "Die Ergebnisse sind so grob, dass niemand aus ihnen sicher ablesen kann, was Sie bei einer einzelnen Frage geantwortet haben. Das wird geprüft, bevor der Fragebogen benutzt werden darf. Wo das nicht ganz geprüft werden konnte, steht unten ein Hinweis.",
     answers_interview: "Die Antworten wählen Sie gemeinsam mit Ihrer Beraterin oder Ihrem Berater im Gespräch aus. Sie beide sehen sie. Sonst sieht sie niemand – nicht der Betreiber dieses Angebots und nicht die Agentur für Arbeit. Nur die Ergebnisse verlassen die Auswertung.",
+    answers_interview_others: "Wer sonst ein Ergebnis sieht, kann daraus nicht sicher ablesen, was Sie bei einer einzelnen Frage gewählt haben. Das wird geprüft, bevor der Leitfaden benutzt werden darf.",
     results_heading: "Ihre Ergebnisse",
     no_results: "Dieser Fragebogen gibt keine Ergebnisse heraus.",
     seen_by: "Sehen es:",
@@ -154,6 +156,7 @@ const EN: Words = Words {
     answers_guarantee: "The results are coarse enough that nobody can tell for sure from them what you answered to any single question. This is checked before the questionnaire may be used.",
     answers_guarantee_waived: "The results are coarse enough that nobody can tell for sure from them what you answered to any single question. This is checked before the questionnaire may be used. Where it could not be fully checked, a note below says so.",
     answers_interview: "You choose the answers together with your counsellor, in a conversation. You both see them. Nobody else does – not the operator of this service, and not the employment agency. Only the results leave the evaluation.",
+    answers_interview_others: "Anyone else who sees a result cannot tell for sure from it what you chose for a single question. This is checked before the guide may be used.",
     results_heading: "Your results",
     no_results: "This questionnaire releases no results.",
     seen_by: "Seen by:",
@@ -281,6 +284,17 @@ impl Evaluator {
             })
             .collect();
         let answers = match self.mode() {
+            // Selections never reach anyone but the two of them (the
+            // compiler refuses it); any other audience sees only results
+            // the disclosure analysis checked for it.
+            Mode::Interview
+                if results
+                    .iter()
+                    .flat_map(|r| &r.audiences)
+                    .any(|a| a != PARTICIPANT && a != COUNSELLOR) =>
+            {
+                format!("{} {}", w.answers_interview, w.answers_interview_others)
+            }
             Mode::Interview => w.answers_interview.to_string(),
             Mode::Questionnaire if results.iter().any(|r| r.waiver.is_some()) => {
                 format!("{} {}", w.answers_private, w.answers_guarantee_waived)

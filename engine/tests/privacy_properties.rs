@@ -622,9 +622,6 @@ enum Verdict {
     Equal,
     /// The analysis gave up (`disclosure_unproven`) on a tiny definition.
     Unproven(String),
-    /// The analysis fell back to witnesses (sound, not exact): the text, and
-    /// where it is below brute force.
-    Witnessed(String),
     /// A finding claims more ambiguity than brute force shows: unsound.
     Unsound(String),
     /// Findings differ otherwise (too little ambiguity, missing outcomes).
@@ -674,12 +671,6 @@ fn check_spec(spec: &Spec) -> Result<Verdict, TestCaseError> {
             diff(&analysis, &brute)
         )));
     }
-    if methods.contains(&Method::Witnessed) {
-        return Ok(Verdict::Witnessed(format!(
-            "{}\n{text}",
-            diff(&analysis, &brute)
-        )));
-    }
     if !methods
         .iter()
         .all(|m| matches!(m, Method::Exact | Method::Enumerated))
@@ -702,14 +693,13 @@ fn check_spec(spec: &Spec) -> Result<Verdict, TestCaseError> {
 struct Tally {
     equal: usize,
     unproven: usize,
-    witnessed: usize,
     inexact: usize,
 }
 
 /// Which verdicts fail a property run (unsound findings always do).
 #[derive(Clone, Copy)]
 enum Strict {
-    /// Inexact findings fail; give-ups and witness fallbacks are counted.
+    /// Inexact findings fail; give-ups are counted.
     Exactness,
     /// Only unsound findings fail; everything else is counted.
     Soundness,
@@ -739,13 +729,7 @@ fn exactness(strategy: impl Strategy<Value = Spec>, cases: u32, strict: Strict) 
                         "the analysis gave up on a tiny definition:\n{d}"
                     )));
                 }
-                Verdict::Witnessed(d) if matches!(strict, Strict::All) => {
-                    return Err(TestCaseError::fail(format!(
-                        "declarative scoring fell back to witnesses:\n{d}"
-                    )));
-                }
                 Verdict::Unproven(_) => t.unproven += 1,
-                Verdict::Witnessed(_) => t.witnessed += 1,
                 Verdict::Inexact(_) => t.inexact += 1,
             }
             Ok(())
@@ -823,7 +807,6 @@ fn runner(cases: u32) -> TestRunner {
 fn analysis_equals_brute_force_on_small_definitions() {
     let t = exactness(spec(WHOLE, false), 128, Strict::Exactness);
     assert!(t.equal >= 96, "too few cases checked: {t:?}");
-    assert_eq!(t.witnessed, 0, "{t:?}");
 }
 
 /// Exactness with scripted rules (score rules, result rules comparing two

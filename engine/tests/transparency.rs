@@ -403,6 +403,33 @@ fn interview_mode_says_answers_are_chosen_together() {
     let en = e.transparency(Some("en")).unwrap();
     assert!(en.answers.contains("together with your counsellor"));
     assert!(en.answers.contains("You both see them"));
+    // The agency sees a result: the statement says it was checked for it.
+    assert!(de.answers.contains("Wer sonst ein Ergebnis sieht"));
+    assert!(en.answers.contains("Anyone else who sees a result"));
+    let shared = en.results.iter().find(|r| r.id == "shared").unwrap();
+    assert!(shared.audiences.iter().any(|a| a == "agency"));
+    let agency = e
+        .disclosure()
+        .results
+        .iter()
+        .filter(|f| f.audience == "agency")
+        .collect::<Vec<_>>();
+    assert!(!agency.is_empty());
+    assert!(
+        agency.iter().all(|f| f.method == aspekt::Method::Exact),
+        "{agency:?}"
+    );
+}
+
+#[test]
+fn interview_mode_for_the_two_alone_says_nobody_else_sees_anything() {
+    let text = fixture("agency", "mode = \"interview\"").replace(
+        "audiences = [\"participant\", \"counsellor\", \"agency\"]",
+        "audiences = [\"participant\", \"counsellor\"]",
+    );
+    let en = compile(&text).transparency(Some("en")).unwrap();
+    assert!(en.answers.contains("Nobody else does"));
+    assert!(!en.answers.contains("Anyone else who sees a result"));
 }
 
 #[test]

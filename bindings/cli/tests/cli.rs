@@ -242,7 +242,7 @@ fn check_json_lists_diagnostics_with_code_and_location() {
             let allowed: &[&str] = if file["mode"] == "interview" {
                 &["interview"]
             } else {
-                &["exact", "enumerated", "witnessed", "waived", "derived"]
+                &["exact", "enumerated", "waived", "derived"]
             };
             assert!(allowed.contains(&method), "{}: {method}", file["file"]);
         }

@@ -314,7 +314,7 @@ export interface Transparency {
 }
 
 /** How an outcome's ambiguity was established. */
-export type Method = "exact" | "enumerated" | "witnessed" | "waived" | "interview" | "derived";
+export type Method = "exact" | "enumerated" | "waived" | "interview" | "derived";
 
 export interface OutcomeFinding {
   outcome: string;
