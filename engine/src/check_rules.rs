@@ -171,6 +171,10 @@ impl Checker<'_, '_> {
     /// The compile budget ran out while checking `what` (`score `x`` or
     /// `result `x``).
     pub(crate) fn budget_spent(&mut self, span: Range<usize>, what: &str) {
+        if self.over_budget.iter().any(|w| w == what) {
+            return;
+        }
+        self.over_budget.push(what.to_string());
         let steps = self.meter.budget().steps;
         self.sink
             .error(

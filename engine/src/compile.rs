@@ -218,6 +218,7 @@ fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Comp
         locales: Vec::new(),
         engine,
         meter,
+        over_budget: Vec::new(),
         options,
         source,
         interview: def
@@ -236,6 +237,8 @@ pub(crate) struct Checker<'a, 's> {
     pub(crate) engine: rhai::Engine,
     /// The compile budget, shared by every check of this compilation.
     pub(crate) meter: Meter,
+    /// What an `analysis_budget` diagnostic already names (each once).
+    pub(crate) over_budget: Vec<String>,
     pub(crate) options: &'a Options,
     pub(crate) source: &'a Source,
     /// Whether the definition is in interview mode.
