@@ -183,11 +183,35 @@ step_browser() {
     ASPEKT_E2E_REQUIRED=1 node --test --test-reporter=spec examples/portal/e2e.test.mjs
 }
 
-# Fuzzes the rule sandbox for 30 seconds (see fuzz/fuzz_targets/rule.rs),
-# seeded with the hostile corpus. Needs a nightly toolchain (cargo fuzz uses
-# sanitizers); without one the step says so and passes. The first run builds
-# the target with AddressSanitizer, which takes a few minutes; later runs
-# reuse fuzz/target and take about 35 seconds.
+# Fuzzes for 30 seconds in all, 15 per target, each seeded with a corpus
+# in the repository: `rule` (arbitrary rule source under the sandbox, see
+# fuzz/fuzz_targets/rule.rs) with the hostile corpus, and `definition`
+# (arbitrary text as a whole definition, see fuzz/fuzz_targets/definition.rs)
+# with the library, the test fixtures and the conformance corpus. Needs a
+# nightly toolchain (cargo fuzz uses sanitizers); without one the step says
+# so and passes. The first run builds the targets with AddressSanitizer,
+# which takes a few minutes; later runs reuse fuzz/target and take about 40
+# seconds.
+FUZZ_SECONDS_PER_TARGET=15
+
+# fuzz_one TARGET DICT SEED_DIR...: runs one target, seeded, for its budget.
+fuzz_one() {
+    local target="$1" dict="$2" log
+    shift 2
+    mkdir -p "fuzz/corpus/$target"
+    log="$(mktemp)"
+    if ! (cd fuzz && cargo +nightly fuzz run "$target" "corpus/$target" "$@" -- \
+        -dict="$dict" -max_total_time="$FUZZ_SECONDS_PER_TARGET" -timeout=10 -rss_limit_mb=2048 \
+        -print_final_stats=1) >"$log" 2>&1; then
+        tail -n 60 "$log" >&2
+        rm -f "$log"
+        echo "error: the fuzzer found a crash in $target (input saved under fuzz/artifacts/$target/)" >&2
+        return 1
+    fi
+    grep -E "^Done|^stat::(number_of_executed_units|peak_rss_mb)" "$log" | sed "s/^/    $target: /"
+    rm -f "$log"
+}
+
 step_fuzz() {
     if ! rustup toolchain list | grep -q nightly; then
         echo "    skipped: cargo fuzz needs a nightly toolchain (rustup toolchain install nightly)"
@@ -197,19 +221,8 @@ step_fuzz() {
         echo "    installing cargo-fuzz (about half a minute, once)"
         quiet cargo install cargo-fuzz --locked
     fi
-    mkdir -p fuzz/corpus/rule
-    local log
-    log="$(mktemp)"
-    if ! (cd fuzz && cargo +nightly fuzz run rule corpus/rule ../engine/tests/hostile -- \
-        -dict=rule.dict -max_total_time=30 -timeout=10 -rss_limit_mb=2048 \
-        -print_final_stats=1) >"$log" 2>&1; then
-        tail -n 60 "$log" >&2
-        rm -f "$log"
-        echo "error: the fuzzer found a crash (input saved under fuzz/artifacts/rule/)" >&2
-        return 1
-    fi
-    grep -E "^Done|^stat::(number_of_executed_units|peak_rss_mb)" "$log" | sed 's/^/    /'
-    rm -f "$log"
+    fuzz_one rule rule.dict ../engine/tests/hostile
+    fuzz_one definition definition.dict ../definitions ../engine/tests/fixtures ../tests/conformance
 }
 
 # The Python package, built and installed as a user does it
