@@ -33,10 +33,10 @@
 //! `ASPEKT_ORACLE_CASES` sets the number of generated definitions (default
 //! 10,000).
 //!
-//! Known holes of today's main (issue 13) have their own `#[ignore]`d tests
-//! below, with minimal definitions; the main property tolerates exactly
-//! those (counted and printed), and `oracle_with_known_holes_failing` runs the
-//! same property without tolerance.
+//! The holes issue 13 found (interview mode unanalysed for declared
+//! audiences, witnesses blind to `insufficient()` and failures, waivers over
+//! leaks a single result shows) each have a test below with a minimal
+//! definition, written before their fix.
 
 #![allow(
     clippy::unwrap_used,
@@ -1252,14 +1252,10 @@ fn observe(spec: &Spec, e: &Evaluator, set: &AnswerSet, audience: &str) -> Obser
 /// Why a leak does not fail the main property.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 enum Excuse {
-    /// Every result involving the item is reported `waived`.
+    /// Every result involving the item is reported `waived`, and no single
+    /// result shows the leak alone (a leak one result shows is an error no
+    /// waiver may silence).
     Waived,
-    /// Known hole (issue 13): interview mode switches the analysis off for
-    /// every audience, declared ones included.
-    InterviewAudience,
-    /// Known hole (issue 13): the `witnessed` method ignores
-    /// `insufficient()` and failures.
-    Witnessed,
 }
 
 /// An observation that narrows a contributing item to fewer than `k` codes.
@@ -1398,12 +1394,8 @@ fn leaks(spec: &Spec, e: &Evaluator, evaluations: &mut Evaluations) -> Vec<Leak>
                 .iter()
                 .map(|id| method_of(e, audience, id))
                 .collect();
-            let excuse = if spec.interview {
-                Some(Excuse::InterviewAudience)
-            } else if methods.iter().all(|m| *m == Some(Method::Waived)) {
+            let excuse = if methods.iter().all(|m| *m == Some(Method::Waived)) {
                 Some(Excuse::Waived)
-            } else if methods.contains(&Some(Method::Witnessed)) {
-                Some(Excuse::Witnessed)
             } else {
                 None
             };
@@ -1459,15 +1451,6 @@ struct Tally {
     evaluating: std::time::Duration,
 }
 
-/// How strict a run is about excused leaks.
-#[derive(Clone, Copy, PartialEq)]
-enum Strictness {
-    /// Excused leaks are counted (today's main).
-    Tolerant,
-    /// Known holes fail, and so do waived leaks a single result shows.
-    Strict,
-}
-
 fn compile(text: &str, tally: &mut Tally) -> Result<Evaluator, Vec<aspekt::Diagnostic>> {
     let started = std::time::Instant::now();
     let e = aspekt::compile(&Source::new("gen.toml", text)).map_err(|e| e.diagnostics().to_vec());
@@ -1475,7 +1458,7 @@ fn compile(text: &str, tally: &mut Tally) -> Result<Evaluator, Vec<aspekt::Diagn
     e
 }
 
-fn check(spec: &Spec, tally: &mut Tally, strictness: Strictness) -> Result<(), TestCaseError> {
+fn check(spec: &Spec, tally: &mut Tally) -> Result<(), TestCaseError> {
     tally.cases += 1;
     let text = spec.toml();
     match compile(&text, tally) {
@@ -1488,11 +1471,9 @@ fn check(spec: &Spec, tally: &mut Tally, strictness: Strictness) -> Result<(), T
             let found = leaks(spec, &e, &mut tally.evaluations);
             tally.evaluating += started.elapsed();
             for leak in found {
-                let fails = match (leak.excuse, strictness) {
-                    (None, _) => true,
-                    (Some(Excuse::Waived), Strictness::Strict) => leak.alone,
-                    (Some(_), Strictness::Strict) => true,
-                    (Some(_), Strictness::Tolerant) => false,
+                let fails = match leak.excuse {
+                    None => true,
+                    Some(Excuse::Waived) => leak.alone,
                 };
                 if fails {
                     return Err(TestCaseError::fail(format!(
@@ -1557,7 +1538,7 @@ fn cases() -> u32 {
 
 /// Runs the property on every core (each thread its own runner and share
 /// of the cases), then prints and returns the merged tally.
-fn run(strictness: Strictness) -> Tally {
+fn run() -> Tally {
     let started = std::time::Instant::now();
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(4)) as u32;
     let total = cases();
@@ -1573,7 +1554,7 @@ fn run(strictness: Strictness) -> Tally {
                         ..Config::default()
                     });
                     let result = runner
-                        .run(&spec(), |s| check(&s, &mut tally.borrow_mut(), strictness))
+                        .run(&spec(), |s| check(&s, &mut tally.borrow_mut()))
                         .map_err(|e| e.to_string());
                     (tally.into_inner(), result)
                 })
@@ -1650,11 +1631,11 @@ fn print_tally(t: &Tally, elapsed: std::time::Duration) {
     }
 }
 
-/// The main property: no definition that compiles leaks (known holes and
-/// waived leaks counted, not failed).
+/// The main property: no definition that compiles leaks (waived leaks that
+/// no single result shows are counted, not failed).
 #[test]
 fn compiled_definitions_never_leak() {
-    let t = run(Strictness::Tolerant);
+    let t = run();
     // Sanity: the generator must produce definitions that compile and
     // definitions that are rejected for disclosure, or the oracle checks
     // nothing.
@@ -1664,14 +1645,6 @@ fn compiled_definitions_never_leak() {
         "no definition was rejected for a leak: {t:?}"
     );
     assert!(t.evaluations.total > t.compiled, "{t:?}");
-}
-
-/// The same property with no excuse for the known holes of issue 13, and
-/// failing on waived leaks that a single result shows.
-#[test]
-#[ignore = "known holes of issue 13 (interview audiences, witnessed, waivers); un-ignore after the fix"]
-fn compiled_definitions_never_leak_strict() {
-    run(Strictness::Strict);
 }
 
 // ------------------------------------------------------------------ known holes
@@ -1725,7 +1698,6 @@ fn interview_with_agency(choice: Choice) -> Spec {
 /// audience, so a band per code released to the agency compiles. (Found by
 /// the oracle; this is its shrunk case with bands instead of a rule.)
 #[test]
-#[ignore = "known hole of issue 13: interview mode skips the analysis for declared audiences"]
 fn interview_mode_analyses_declared_audiences() {
     assert_no_leak(&interview_with_agency(Choice::Bands {
         score: 0,
@@ -1747,7 +1719,6 @@ fn interview_mode_analyses_declared_audiences() {
 /// Hole 1, selections: in interview mode a selection lists what was
 /// chosen; shown to the agency, it tells the agency the codes.
 #[test]
-#[ignore = "known hole of issue 13: interview mode skips the analysis for declared audiences"]
 fn interview_mode_selection_for_a_declared_audience_is_analysed() {
     let mut spec = interview_with_agency(Choice::Select {
         items: vec![0],
@@ -1879,7 +1850,6 @@ fn observed_status(e: &Evaluator, r: &Request) -> String {
 /// returned only when `a` is 150 (every item of `a` at 5) and `b` is 90, a
 /// combination no witness hits.
 #[test]
-#[ignore = "known hole of issue 13: the witnessed method ignores insufficient()"]
 fn witnessed_rule_insufficient_only_at_one_answer_set_is_rejected() {
     let text = large(
         false,
@@ -1895,7 +1865,6 @@ fn witnessed_rule_insufficient_only_at_one_answer_set_is_rejected() {
 /// rule's inputs, and the witnesses never hit the one combination where it
 /// throws; the error then tells that every item of `a` was answered 5.
 #[test]
-#[ignore = "known hole of issue 13: the witnessed method ignores rule failures"]
 fn witnessed_rule_failing_at_one_answer_set_is_rejected() {
     let text = large(
         true,
@@ -1912,7 +1881,6 @@ fn witnessed_rule_failing_at_one_answer_set_is_rejected() {
 /// `q1` with a rule over two 30-item scores, so the two are analysed
 /// jointly, which is too large, and both carry waivers.
 #[test]
-#[ignore = "needs the waiver change from issue 13"]
 fn a_waiver_does_not_cover_a_leak_of_one_result_alone() {
     let waiver = "waiver = \"compares two long scales; coarse by construction\"\n";
     let mut extra = format!(
