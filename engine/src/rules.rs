@@ -8,14 +8,19 @@
 //! `print` and `debug` go nowhere; variables must be declared; and every
 //! resource limit is set ([`Limits`]). Limits apply per rule call.
 //!
-//! Two Rhai features are closed off because they escape the limits:
+//! Three Rhai features are closed off because they escape the limits:
 //! anonymous functions (closures share captured variables behind a lock, and
 //! a contended lock makes Rhai *sleep* — 10 ms at a time, outside every
-//! operation budget, and a panic on `wasm32-unknown-unknown`), and the
+//! operation budget, and a panic on `wasm32-unknown-unknown`), `curry`
+//! (values inside a function pointer, which no size limit counts), and the
 //! package sorts (Rust's slice sort may panic when the order is not total,
 //! e.g. floats with NaN; they are replaced by a merge sort that cannot).
+//! Operations are metered across callbacks ([`meter`]), which Rhai alone
+//! counts afresh for each callback.
 //! Error messages never echo a runtime value: a rule's failure must not carry
-//! an answer into a log.
+//! an answer into a log. The description of a failure ([`RuleFailure`]) is
+//! for `aspekt check` and examples; at evaluation the evaluator words it
+//! from the rule's owner and the limit alone.
 
 use std::any::TypeId;
 use std::cmp::Ordering;
