@@ -383,6 +383,18 @@ impl Evaluator {
         declined: &[bool],
         done: &[Option<Outcome>],
     ) -> Result<Outcome, RequestError> {
+        self.outcome_worded(r, values, declined, done, Wording::Fixed)
+    }
+
+    /// [`Self::outcome`], with a rule failure worded as `wording` says.
+    fn outcome_worded(
+        &self,
+        r: &ResultPlan,
+        values: &[Option<i64>],
+        declined: &[bool],
+        done: &[Option<Outcome>],
+        wording: Wording,
+    ) -> Result<Outcome, RequestError> {
         let c = &*self.inner;
         let declined_topic = declined.get(r.topic).copied().unwrap_or(false);
         if declined_topic {
@@ -405,6 +417,7 @@ impl Evaluator {
                         .map(|s| format!("score `{}`", s.id.value()))
                         .unwrap_or_default(),
                     &e,
+                    wording,
                 )
             })
         };
@@ -444,7 +457,8 @@ impl Evaluator {
                     let o = match done.get(si).and_then(Option::as_ref) {
                         Some(o) => o,
                         None => {
-                            computed = self.outcome(source, values, declined, &[])?;
+                            computed =
+                                self.outcome_worded(source, values, declined, &[], wording)?;
                             &computed
                         }
                     };
@@ -500,7 +514,7 @@ impl Evaluator {
                         )));
                     }
                     Err(NotChosen::Rule(e)) => {
-                        return Err(rule_failed(&format!("result `{}`", r.id), &e));
+                        return Err(rule_failed(&format!("result `{}`", r.id), &e, wording));
                     }
                     Err(NotChosen::Selection) => {
                         return Err(internal("a selection was scored as a score result"));
@@ -620,7 +634,7 @@ impl Evaluator {
         let mut out = Vec::new();
         let mut done = vec![None; c.results.len()];
         for (ri, r) in c.results.iter().enumerate() {
-            let o = self.outcome(r, &values, &declined, &done)?;
+            let o = self.outcome_worded(r, &values, &declined, &done, Wording::Described)?;
             let name = match (o.status, o.band.and_then(|b| r.bands.get(b))) {
                 (Status::Ok, Some(b)) => b.id.clone(),
                 (Status::Declined, _) => "declined".to_string(),
@@ -635,19 +649,35 @@ impl Evaluator {
     }
 }
 
-fn rule_failed(name: &str, e: &RuleFailure) -> RequestError {
+/// How a rule failure is worded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Wording {
+    /// At evaluation: a function of the rule's owner and the limit alone.
+    /// Where a rule failed, in which function, which key or function name
+    /// it computed, how long an undeclared outcome id was: all of that can
+    /// depend on the answers, and an error gets logged and shown.
+    Fixed,
+    /// For a definition's own examples, which are the author's answers, not
+    /// anyone's: everything the rule's failure says.
+    Described,
+}
+
+/// The `rule_failed` error of `owner`'s rule (`result `x``, `score `y``).
+fn rule_failed(owner: &str, e: &RuleFailure, wording: Wording) -> RequestError {
+    let message = match (wording, e.limit) {
+        (Wording::Fixed, Some(limit)) => {
+            format!("the rule of {owner} failed: it hit the sandbox limit `{limit}`")
+        }
+        (Wording::Fixed, None) => format!("the rule of {owner} failed at run time"),
+        (Wording::Described, _) => format!("the rule of {owner} {}", e.message),
+    };
     let help = match e.limit {
         Some(limit) => format!(
-            "the rule exceeded the sandbox limit `{limit}`; fix the definition's rule, or raise the limit in the compile options if the rule is legitimate"
+            "the rule exceeded the sandbox limit `{limit}`; fix the definition's rule, or raise the limit in the compile options if the rule is legitimate. Evaluation does not say where (that could depend on the answers): `aspekt check` on the definition does"
         ),
-        None => "the definition's rule is faulty; `aspekt check` enumerates rules and shows the failing input".to_string(),
+        None => "the definition's rule is faulty. Evaluation does not say how (that could depend on the answers): `aspekt check` on the definition enumerates the rule's inputs and shows the failure, and a definition's examples (`aspekt test`) show it for their answers".to_string(),
     };
-    RequestError::new(
-        ErrorCode::RuleFailed,
-        None,
-        format!("the rule of {name} {}", e.message),
-        help,
-    )
+    RequestError::new(ErrorCode::RuleFailed, None, message, help)
 }
 
 fn internal(what: &str) -> RequestError {

@@ -8,14 +8,19 @@
 //! `print` and `debug` go nowhere; variables must be declared; and every
 //! resource limit is set ([`Limits`]). Limits apply per rule call.
 //!
-//! Two Rhai features are closed off because they escape the limits:
+//! Three Rhai features are closed off because they escape the limits:
 //! anonymous functions (closures share captured variables behind a lock, and
 //! a contended lock makes Rhai *sleep* — 10 ms at a time, outside every
-//! operation budget, and a panic on `wasm32-unknown-unknown`), and the
+//! operation budget, and a panic on `wasm32-unknown-unknown`), `curry`
+//! (values inside a function pointer, which no size limit counts), and the
 //! package sorts (Rust's slice sort may panic when the order is not total,
 //! e.g. floats with NaN; they are replaced by a merge sort that cannot).
+//! Operations are metered across callbacks ([`meter`]), which Rhai alone
+//! counts afresh for each callback.
 //! Error messages never echo a runtime value: a rule's failure must not carry
-//! an answer into a log.
+//! an answer into a log. The description of a failure ([`RuleFailure`]) is
+//! for `aspekt check` and examples; at evaluation the evaluator words it
+//! from the rule's owner and the limit alone.
 
 use std::any::TypeId;
 use std::cmp::Ordering;
@@ -114,6 +119,75 @@ fn prelude_error(message: impl Into<String>) -> Box<EvalAltResult> {
     EvalAltResult::ErrorRuntime(Dynamic::from(PreludeError(message.into())), Position::NONE).into()
 }
 
+/// The operation budget of the rule running on this thread, counted across
+/// every nested call.
+///
+/// Rhai counts operations per runtime state, and a native function calling
+/// back into the script (`map`, `filter`, `reduce`, the sorts) runs the
+/// callback on a *copy* of that state whose count is dropped on return, so
+/// a callback starts again from the caller's count: 500 callbacks of 15,000
+/// operations each ran under a 20,000-operation budget, and `map` inside
+/// `map` multiplied that without end. The engine's progress callback sees
+/// every operation of every copy; the meter adds them up for one run
+/// ([`Rule::run`], a definition script) and stops the run when the sum
+/// passes the budget. The callbacks of the prelude are charged one
+/// operation each on top, so that a native function used as a callback
+/// (which Rhai does not count) costs something too.
+///
+/// Per thread: a run is synchronous, and each thread runs one rule at a
+/// time. Outside a run (nothing metered) only Rhai's own count applies.
+mod meter {
+    use std::cell::Cell;
+
+    thread_local! {
+        /// (operations spent, budget) of the run on this thread.
+        static RUN: Cell<Option<(u64, u64)>> = const { Cell::new(None) };
+    }
+
+    /// A metered run; the previous meter (if any) comes back on drop.
+    pub(super) struct Run {
+        previous: Option<(u64, u64)>,
+    }
+
+    /// Starts metering a run with `budget` operations.
+    pub(super) fn start(budget: u64) -> Run {
+        Run {
+            previous: RUN.with(|r| r.replace(Some((0, budget)))),
+        }
+    }
+
+    impl Drop for Run {
+        fn drop(&mut self) {
+            let previous = self.previous;
+            RUN.with(|r| r.set(previous));
+        }
+    }
+
+    /// Spends `n` operations; `false` once the run's budget is exceeded.
+    pub(super) fn spend(n: u64) -> bool {
+        RUN.with(|r| match r.get() {
+            None => true,
+            Some((spent, budget)) => {
+                let spent = spent.saturating_add(n);
+                r.set(Some((spent, budget)));
+                spent <= budget
+            }
+        })
+    }
+}
+
+/// Calls a callback of the prelude, charging it one operation.
+fn call_back<const N: usize>(
+    ctx: &NativeCallContext,
+    f: &FnPtr,
+    args: [Dynamic; N],
+) -> Result<Dynamic, Box<EvalAltResult>> {
+    if !meter::spend(1) {
+        return Err(EvalAltResult::ErrorTooManyOperations(ctx.call_position()).into());
+    }
+    f.call_raw(ctx, None, args)
+}
+
 /// A sandboxed Rhai engine with the prelude registered.
 pub(crate) fn engine(limits: &Limits) -> Engine {
     let mut engine = Engine::new_raw();
@@ -134,6 +208,15 @@ pub(crate) fn engine(limits: &Limits) -> Engine {
     // on it makes Rhai sleep outside the operation budget (and panic in
     // WASM). Named functions and `Fn("name")` remain.
     engine.set_allow_anonymous_fn(false);
+    // `curry` stores values inside a function pointer, where no size limit
+    // looks: `f = f.curry(f)` doubles them at one operation a step. A
+    // pointer is then only a function's name (at most `string_size` bytes).
+    engine.disable_symbol("curry");
+    // Rhai counts the operations of a callback (`map`, `filter`, a sort's
+    // comparer …) on a copy of the call's state and forgets them when it
+    // returns: every callback got a fresh budget. The meter counts every
+    // operation of the rule, wherever it runs.
+    engine.on_progress(|_| (!meter::spend(1)).then_some(Dynamic::UNIT));
     engine.on_print(|_| {});
     engine.on_debug(|_, _, _| {});
 
@@ -310,7 +393,7 @@ fn sorted_by(
     comparer: &FnPtr,
 ) -> Result<Array, Box<EvalAltResult>> {
     merge_sort(array, &mut |a, b| {
-        let v = comparer.call_raw(ctx, None, [a.clone(), b.clone()])?;
+        let v = call_back(ctx, comparer, [a.clone(), b.clone()])?;
         if let Ok(n) = v.as_int() {
             Ok(n.cmp(&0))
         } else if let Ok(first) = v.as_bool() {
@@ -421,7 +504,7 @@ fn standard(engine: &mut Engine) {
     });
     engine.register_fn("map", |ctx: NativeCallContext, a: &mut Array, f: FnPtr| {
         a.iter()
-            .map(|x| f.call_raw(&ctx, None, [x.clone()]))
+            .map(|x| call_back(&ctx, &f, [x.clone()]))
             .collect::<Result<Array, _>>()
     });
     engine.register_fn(
@@ -429,10 +512,7 @@ fn standard(engine: &mut Engine) {
         |ctx: NativeCallContext, a: &mut Array, f: FnPtr| {
             let mut out = Array::new();
             for x in a.iter() {
-                if f.call_raw(&ctx, None, [x.clone()])?
-                    .as_bool()
-                    .unwrap_or(false)
-                {
+                if call_back(&ctx, &f, [x.clone()])?.as_bool().unwrap_or(false) {
                     out.push(x.clone());
                 }
             }
@@ -443,7 +523,7 @@ fn standard(engine: &mut Engine) {
         "reduce",
         |ctx: NativeCallContext, a: &mut Array, f: FnPtr, init: Dynamic| {
             a.iter()
-                .try_fold(init, |acc, x| f.call_raw(&ctx, None, [acc, x.clone()]))
+                .try_fold(init, |acc, x| call_back(&ctx, &f, [acc, x.clone()]))
         },
     );
 
@@ -643,9 +723,11 @@ impl Rule {
     pub(crate) fn run(&self, engine: &Engine, input: Map) -> Result<Returned, RuleFailure> {
         let mut scope = Scope::new();
         scope.push_constant(self.input, input);
-        let value = engine
-            .eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
-            .map_err(|e| failure(&e))?;
+        let value = {
+            let _run = meter::start(engine.max_operations());
+            engine.eval_ast_with_scope::<Dynamic>(&mut scope, &self.ast)
+        }
+        .map_err(|e| failure(&e))?;
         if value.is::<Insufficient>() {
             return Ok(Returned::Insufficient);
         }
@@ -672,7 +754,10 @@ impl Rule {
 
 fn failure(e: &EvalAltResult) -> RuleFailure {
     let limit = match e {
-        EvalAltResult::ErrorTooManyOperations(..) => Some("operations"),
+        // The meter ends a run by terminating it; nothing else does.
+        EvalAltResult::ErrorTooManyOperations(..) | EvalAltResult::ErrorTerminated(..) => {
+            Some("operations")
+        }
         EvalAltResult::ErrorStackOverflow(..) => Some("call_levels"),
         EvalAltResult::ErrorDataTooLarge(what, ..) => Some(match what.as_str() {
             s if s.contains("string") || s.contains("String") => "string_size",
@@ -718,7 +803,7 @@ fn describe(e: &EvalAltResult) -> String {
         E::ErrorPropertyNotFound(..) => {
             "property not found (a rule's map holds only the ids it declares)".to_string()
         }
-        E::ErrorTerminated(..) => "terminated".to_string(),
+        E::ErrorTerminated(..) => "Too many operations".to_string(),
         // `Fn(name)` takes a computed string: show a name only when it
         // looks written, not derived from a number.
         E::ErrorFunctionNotFound(signature, _) => {
@@ -751,6 +836,40 @@ fn compile_limited(engine: &Engine, scope: &Scope<'_>, source: &str) -> Result<A
     engine
         .compile_with_scope(scope, source)
         .map_err(|e| name_parse_limit(engine, e))
+        .map_err(|e| name_curry(source, e))
+}
+
+/// What a rule using `curry` hears: Rhai reports the disabled keyword as
+/// "reserved keyword 'curry' is disabled" (`curry(f, x)`) or "Expecting
+/// name of a property" (`f.curry(x)`).
+fn name_curry(source: &str, e: ParseError) -> ParseError {
+    let ParseError(kind, pos) = e;
+    let at_curry = || {
+        let (Some(line), Some(column)) = (pos.line(), pos.position()) else {
+            return false;
+        };
+        source.lines().nth(line.saturating_sub(1)).is_some_and(|l| {
+            l.chars()
+                .skip(column.saturating_sub(1))
+                .collect::<String>()
+                .starts_with("curry")
+        })
+    };
+    let curry = match &*kind {
+        ParseErrorType::BadInput(LexError::ImproperSymbol(symbol, _)) => symbol == "curry",
+        ParseErrorType::PropertyExpected => at_curry(),
+        _ => false,
+    };
+    if !curry {
+        return ParseError(kind, pos);
+    }
+    ParseError(
+        Box::new(ParseErrorType::BadInput(LexError::Runtime(
+            "`curry` is not available in rules: a curried function pointer holds values no sandbox limit counts; pass the values as arguments when calling the function instead"
+                .to_string(),
+        ))),
+        pos,
+    )
 }
 
 fn name_parse_limit(engine: &Engine, e: ParseError) -> ParseError {
@@ -837,7 +956,11 @@ fn run_definition_script_here(
 ) -> Result<Dynamic, (Option<(usize, usize)>, String)> {
     let ast = compile_limited(engine, &Scope::new(), source)
         .map_err(|e| (parse_position(&e), e.0.to_string()))?;
-    let value = engine.eval_ast::<Dynamic>(&ast).map_err(|e| {
+    let value = {
+        let _run = meter::start(engine.max_operations());
+        engine.eval_ast::<Dynamic>(&ast)
+    }
+    .map_err(|e| {
         let message = failure(&e).message;
         // The position is reported separately, as file:line:col.
         let message = match message.rfind(" (line ") {
@@ -1190,6 +1313,72 @@ mod tests {
             let e = run(src, "scores", m.clone()).unwrap_err();
             assert!(e.message.contains("not found"), "{src}: {e}");
         }
+    }
+
+    #[test]
+    fn curry_is_not_available() {
+        let engine = engine(&Limits::default());
+        for src in [
+            "let f = Fn(\"g\");\nf = f.curry(1); 1",
+            "let f = Fn(\"g\"); curry(f, 1); 1",
+            "let f = Fn(\"g\"); f.curry(); 1",
+        ] {
+            let e = compile_rule(&engine, src, "scores").unwrap_err();
+            assert!(
+                e.to_string().contains("`curry` is not available"),
+                "{src}: {e}"
+            );
+        }
+        // A pointer to the keyword cannot be made, so it cannot be called.
+        let e = run(
+            "fn g(x) { x } let c = Fn(\"curry\"); c.call(Fn(\"g\"), 1); 1",
+            "scores",
+            Map::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.limit, None, "{e}");
+        // Function pointers without curry remain, for callbacks.
+        assert_eq!(
+            run(
+                "fn twice(x) { x * 2 } let f = Fn(\"twice\"); f.call(2) + call(f, 3) + [4].map(f)[0]",
+                "scores",
+                Map::new()
+            ),
+            Ok(Returned::Number(18.0))
+        );
+    }
+
+    /// Callbacks of `map`, `filter`, `reduce` and the sorts spend the
+    /// rule's one budget: Rhai alone gave each callback a fresh one.
+    #[test]
+    fn callbacks_share_the_operation_budget() {
+        let burn = "fn burn(x) { let s = 0; for j in 0..2000 { s += 1; } s } ";
+        for call in [
+            "a.map(Fn(\"burn\"))",
+            "a.filter(Fn(\"burn\"))",
+            "a.reduce(Fn(\"burn2\"), 0)",
+            "a.sort(Fn(\"burn2\"))",
+            "a.order_by(Fn(\"burn2\"))",
+        ] {
+            let src = format!(
+                "{burn} fn burn2(x, y) {{ burn(x) }} let a = []; for i in 0..20 {{ a.push(i); }} {call}; 1"
+            );
+            // 20 callbacks of about 6,000 operations each: within Rhai's
+            // per-call count, beyond the rule's budget.
+            let e = run(&src, "scores", Map::new()).unwrap_err();
+            assert_eq!(e.limit, Some("operations"), "{call}: {e}");
+            // Two callbacks fit.
+            let small = src.replace("0..20", "0..2");
+            assert!(run(&small, "scores", Map::new()).is_ok(), "{call}");
+        }
+        // A native function as the callback is charged too.
+        let e = run(
+            "let a = []; for i in 0..500 { a.push([]); } for k in 0..100 { a.map(Fn(\"len\")); } 1",
+            "scores",
+            Map::new(),
+        )
+        .unwrap_err();
+        assert_eq!(e.limit, Some("operations"), "{e}");
     }
 
     #[test]
