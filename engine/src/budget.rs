@@ -14,8 +14,6 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use rhai::{Dynamic, Engine};
-
 /// How much work the compile-time checks of one definition may do.
 ///
 /// The defaults finish any definition within a few seconds on a 2-core
@@ -77,21 +75,6 @@ impl Meter {
     pub(crate) fn budget(&self) -> Budget {
         self.budget
     }
-
-    /// Makes every Rhai operation the engine runs spend one step, and stops
-    /// the running rule (`ErrorTerminated`) once the budget is exhausted.
-    /// Only the compiler's engine carries a meter; the evaluator's engine
-    /// is built fresh without one.
-    pub(crate) fn install(&self, engine: &mut Engine) {
-        let meter = self.clone();
-        engine.on_progress(move |_| {
-            if meter.spend(1) {
-                None
-            } else {
-                Some(Dynamic::UNIT)
-            }
-        });
-    }
 }
 
 #[cfg(test)]
@@ -119,9 +102,8 @@ mod tests {
             steps: 2_000,
             memory: 0,
         });
-        let mut engine = crate::rules::engine(&crate::rules::Limits::default());
-        m.install(&mut engine);
-        let run = |e: &Engine| e.eval::<i64>("let n = 0; for i in 0..100 { n += i; } n");
+        let engine = crate::rules::metered_engine(&crate::rules::Limits::default(), &m);
+        let run = |e: &rhai::Engine| e.eval::<i64>("let n = 0; for i in 0..100 { n += i; } n");
         assert_eq!(run(&engine).unwrap(), 4950);
         // Each run is well within the per-call operation limit; together
         // they exhaust the meter.

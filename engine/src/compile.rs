@@ -211,8 +211,7 @@ fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Comp
     // The compiler's own engine spends from the compile budget with every
     // operation; the evaluator gets a fresh one without the meter.
     let meter = Meter::new(options.budget);
-    let mut engine = crate::rules::engine(&options.limits);
-    meter.install(&mut engine);
+    let engine = crate::rules::metered_engine(&options.limits, &meter);
     let mut cx = Checker {
         sink,
         locales: Vec::new(),

@@ -244,6 +244,17 @@ pub(crate) fn analyse(input: &Input<'_>) -> Analysis {
             .collect();
         let first = out.report.results.len();
         for component in components(input, &visible) {
+            // Obvious leaks first: they need no search, and a component
+            // with one is rejected whatever the joint analysis would add.
+            if !open {
+                let before = out.leaks.len();
+                for &ri in &component {
+                    obvious_leaks(input, audience, ri, &mut out.leaks);
+                }
+                if out.leaks.len() > before {
+                    continue;
+                }
+            }
             if open {
                 out.report.results.extend(finding(
                     input,
@@ -274,6 +285,91 @@ pub(crate) fn analyse(input: &Input<'_>) -> Analysis {
         out.report.results.extend(derived);
     }
     out
+}
+
+/// Leaks of a banded sum that need no search. Take the answer set where
+/// every item gives its largest contribution (then the smallest): its band
+/// is an outcome that really occurs with every item answered. An item's code
+/// can lead to that band only if the score, with the other items anywhere
+/// between their smallest and largest possible part (blank counting as 0),
+/// can fall in it; when a single code can, the band pins the item. The
+/// bounds over-approximate what the other items can reach, so a leak found
+/// here is a leak; one not found is left to the exact analysis.
+fn obvious_leaks(input: &Input<'_>, audience: &str, ri: usize, leaks: &mut Vec<Leak>) {
+    let Some(r) = input.results.get(ri) else {
+        return;
+    };
+    let Some(p) = r.inputs.first().and_then(|(s, _)| input.scores.get(*s)) else {
+        return;
+    };
+    let items: VecSet<usize> = p.terms.iter().map(|t| t.item).collect();
+    // Monotone in the sum: a plain (not prorated) sum, transformed by a
+    // non-negative factor, each item once.
+    if !matches!(r.choice, Choice::Bands)
+        || p.rule.is_some()
+        || p.aggregate != crate::model::Aggregate::Sum
+        || p.prorate
+        || p.multiply.is_nan()
+        || p.multiply < 0.0
+        || items.len() != p.terms.len()
+    {
+        return;
+    }
+    // The result's own `k` (its topic's included): an item shared with
+    // stricter results needs at least this much.
+    let k = r.k;
+    let n = p.terms.len();
+    let parts: Vec<(i64, i64)> = p
+        .terms
+        .iter()
+        .map(|t| {
+            let c = t.codes.iter().map(|&c| t.contribution(c));
+            (c.clone().min().unwrap_or(0), c.max().unwrap_or(0))
+        })
+        .collect();
+    let weight: i64 = p.terms.iter().map(|t| t.weight).sum();
+    let low: i64 = parts.iter().map(|(lo, _)| (*lo).min(0)).sum();
+    let high: i64 = parts.iter().map(|(_, hi)| (*hi).max(0)).sum();
+    for extreme in [true, false] {
+        let sum: i64 = parts
+            .iter()
+            .map(|(lo, hi)| if extreme { *hi } else { *lo })
+            .sum();
+        let Some(b) = r.band_of(p.finish(n, weight, sum)) else {
+            continue;
+        };
+        let Some(band) = r.bands.get(b) else { continue };
+        for (t, (lo, hi)) in p.terms.iter().zip(&parts) {
+            let (others_low, others_high) = (low - (*lo).min(0), high - (*hi).max(0));
+            let compatible: Vec<i64> = t
+                .codes
+                .iter()
+                .copied()
+                .filter(|&c| {
+                    let x = t.contribution(c);
+                    let (a, z) = (
+                        p.finish(n, weight, others_low + x),
+                        p.finish(n, weight, others_high + x),
+                    );
+                    a <= band.max && band.min <= z
+                })
+                .collect();
+            let already = leaks.iter().any(|l| {
+                l.audience == audience && l.result == ri && l.outcome == band.id && l.item == t.item
+            });
+            if compatible.len() == 1 && k >= 2 && !already {
+                leaks.push(Leak {
+                    audience: audience.to_string(),
+                    result: ri,
+                    outcome: band.id.clone(),
+                    item: t.item,
+                    codes: compatible,
+                    k,
+                    context: Vec::new(),
+                });
+            }
+        }
+    }
 }
 
 /// The finding of a result computed from other results' outcomes alone

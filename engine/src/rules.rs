@@ -234,6 +234,20 @@ pub(crate) fn engine(limits: &Limits) -> Engine {
     engine
 }
 
+/// The compiler's engine: like [`engine`], and every operation also spends
+/// a step of the compile budget, stopping the rule (`ErrorTerminated`) once
+/// it is exhausted. Only the compiler's engine carries the compile meter;
+/// the evaluator's engine is built without it.
+pub(crate) fn metered_engine(limits: &Limits, compile: &crate::budget::Meter) -> Engine {
+    let mut engine = engine(limits);
+    let compile = compile.clone();
+    engine.on_progress(move |_| {
+        let within = meter::spend(1) & compile.spend(1);
+        (!within).then_some(Dynamic::UNIT)
+    });
+    engine
+}
+
 /// Numbers in an array or map; `()` (unanswered / insufficient) is skipped.
 fn numbers<'a>(values: impl Iterator<Item = &'a Dynamic>) -> Result<Vec<f64>, Box<EvalAltResult>> {
     let mut out = Vec::new();

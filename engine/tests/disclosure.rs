@@ -1108,9 +1108,11 @@ fn rule_copies(copies: usize) -> String {
     text
 }
 
-fn within_budget(what: &'static str, text: String) {
+/// Compiles under the watchdog; any errors must be the budget's or the
+/// analysis's. Returns them.
+fn within_budget(what: &'static str, text: String) -> Vec<Diagnostic> {
     let outcome = bounded(what, move || compile(&text));
-    if let Err(errs) = outcome {
+    if let Err(errs) = &outcome {
         assert!(
             errs.iter()
                 .filter(|d| d.severity == Severity::Error)
@@ -1119,7 +1121,7 @@ fn within_budget(what: &'static str, text: String) {
                     Code::AnalysisBudget | Code::DisclosureUnproven | Code::Disclosure
                 )),
             "{what}: {}",
-            aspekt::render_plain(&errs)
+            aspekt::render_plain(errs)
         );
         let budget: Vec<&Diagnostic> = errs
             .iter()
@@ -1133,11 +1135,30 @@ fn within_budget(what: &'static str, text: String) {
             assert!(d.help.is_some(), "{d:?}");
         }
     }
+    outcome.err().unwrap_or_default()
 }
 
 #[test]
 fn a_long_yes_no_sum_stays_within_the_compile_budget() {
-    within_budget("630 items", yes_no_sum(630));
+    // It is safe: whatever stops it, it is not called a leak.
+    let errs = within_budget("630 items", yes_no_sum(630));
+    assert!(
+        errs.iter().all(|d| d.code != Code::Disclosure),
+        "{}",
+        aspekt::render_plain(&errs)
+    );
+}
+
+/// An obvious leak is found without the search: a top band that only the
+/// all-yes answer set reaches pins every one of 630 items, and the compiler
+/// says so instead of running out of budget.
+#[test]
+fn an_obvious_leak_in_a_long_sum_is_found_without_the_search() {
+    let text = yes_no_sum(630).replace("min = 316.0\nmax = 630.0", "min = 630.0\nmax = 630.0");
+    let text = text.replace("max = 315.0", "max = 629.0");
+    let m = bounded("630 items", move || leaks(&text));
+    assert_leak(&m, "level", "high", "q1", &[1]);
+    assert_leak(&m, "level", "high", "q630", &[1]);
 }
 
 #[test]

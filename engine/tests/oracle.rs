@@ -1645,6 +1645,18 @@ fn compiled_definitions_never_leak() {
         "no definition was rejected for a leak: {t:?}"
     );
     assert!(t.evaluations.total > t.compiled, "{t:?}");
+    // The disclosure analysis of these small definitions is exact (and the
+    // search-free check for obvious leaks only reports real ones): every
+    // `disclosure` rejection must be a leak brute force confirms.
+    let (_, safe) = t
+        .disclosure_rejections
+        .get("disclosure")
+        .copied()
+        .unwrap_or_default();
+    assert_eq!(
+        safe, 0,
+        "definitions rejected for a leak brute force does not see: {t:?}"
+    );
 }
 
 // ------------------------------------------------------------------ known holes
