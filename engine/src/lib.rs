@@ -61,7 +61,7 @@ pub use disclosure::{Disclosure, Method, OutcomeFinding, ResultFinding};
 pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
 pub use evaluator::Evaluator;
 pub use form::{Form, FormItem, FormOption, FormTopic};
-pub use quote::{QUOTE_LIMIT, Quoted, quote};
+pub use quote::{QUOTE_LIMIT, Quoted, key_path, quote};
 pub use report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 pub use request::{Answers, Consent, Request};
 pub use rules::Limits;

@@ -95,8 +95,13 @@ pub(crate) fn push_key(out: &mut String, key: &str, first: bool) {
 }
 
 /// The JSON path of `key` in the top-level object `field`, e.g.
-/// `answers.q3` or `answers["a b"]`.
-pub(crate) fn key_path(field: &str, key: &str) -> String {
+/// `answers.q3` or `answers["a b"]`, quoted like every untrusted text.
+///
+/// ```
+/// assert_eq!(aspekt::key_path("answers", "q3"), "answers.q3");
+/// assert_eq!(aspekt::key_path("answers", "q 3\n"), r#"answers["q 3\n"]"#);
+/// ```
+pub fn key_path(field: &str, key: &str) -> String {
     let mut out = String::new();
     push_key(&mut out, field, true);
     push_key(&mut out, key, false);
