@@ -164,7 +164,7 @@ pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
                 return Err(envelope(&RequestError::new(
                     ErrorCode::UnknownDefinition,
                     Some("library".to_string()),
-                    format!("the library has no instrument `{id}`"),
+                    format!("the library has no instrument {}", crate::quote(&id)),
                     format!("use one of {}", crate::compile::quote_list(&known)),
                 )));
             }
@@ -344,11 +344,11 @@ fn no_library_to_compile(id: &str) -> RequestError {
         ErrorCode::UnknownDefinition,
         Some("library".to_string()),
         format!(
-            "this build of aspekt embeds no instrument library, so it cannot compile `{id}` by id (the WebAssembly module is built without it, to stay small)"
+            "this build of aspekt embeds no instrument library, so it cannot compile {} by id (the WebAssembly module is built without it, to stay small)",
+            crate::quote(id)
         ),
-        format!(
-            "send the instrument's text instead: {{\"definition\": <text of definitions/{id}/definition.toml>, \"name\": \"definitions/{id}/definition.toml\", \"files\": {{<rule file>: <text>}}}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you"
-        ),
+        // The id is untrusted: the help names it only by placeholder.
+        "send the instrument's text instead: {\"definition\": <text of definitions/<id>/definition.toml>, \"name\": \"definitions/<id>/definition.toml\", \"files\": {<rule file>: <text>}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you",
     )
 }
 

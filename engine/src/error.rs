@@ -114,8 +114,11 @@ impl RequestError {
     /// keeps only what was expected.
     pub(crate) fn from_json(e: &serde_json::Error, failure: Failure) -> Self {
         let Failure { path, reason } = failure;
-        if e.is_syntax() || e.is_eof() {
-            let kind = strip_position(&e.to_string());
+        let kind = strip_position(&e.to_string());
+        // `1e400` is valid JSON that serde_json cannot hold: a value error
+        // (for an answer: not a code, like any other non-integer).
+        let too_big = kind == "number out of range";
+        if (e.is_syntax() || e.is_eof()) && !too_big {
             return Self::new(
                 ErrorCode::MalformedJson,
                 path,
@@ -129,20 +132,20 @@ impl RequestError {
         // serde names the unexpected value ("invalid type: string \"x\",
         // expected …"); keep only what was expected (the last `, expected`
         // is serde's: what follows it is the visitor's own text).
-        let detail = strip_position(&e.to_string());
-        let detail = match detail.rsplit_once(", expected ") {
+        let detail = match kind.rsplit_once(", expected ") {
             Some((found, expected)) if found.starts_with("invalid") => {
                 format!("expected {expected}")
             }
             // `missing field` and `duplicate field` name a key of the
             // format, never one that was sent.
-            _ if detail.starts_with("missing field `")
-                || detail.starts_with("duplicate field `") =>
+            _ if kind.starts_with("missing field `")
+                || kind.starts_with("duplicate field `")
+                || too_big =>
             {
-                detail
+                kind
             }
             // Anything else: quoted, like all untrusted text.
-            _ => crate::quote::quote(&detail).to_string(),
+            _ => crate::quote::quote(&kind).to_string(),
         };
         Self::new(
             ErrorCode::InvalidRequest,
