@@ -172,7 +172,7 @@ pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
         _ => {
             return Err(envelope(&RequestError::new(
                 ErrorCode::InvalidRequest,
-                None,
+                json_path::ROOT.to_string(),
                 "give exactly one of `definition` (its text) or `library` (an instrument id)",
                 "e.g. {\"library\": \"who5\"} or {\"definition\": \"[questionnaire]\\n…\", \"name\": \"x.toml\"}",
             )));

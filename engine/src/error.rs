@@ -78,14 +78,19 @@ impl fmt::Display for ErrorCode {
 /// A request that cannot be evaluated. Nothing was computed.
 ///
 /// Messages never contain an answer code: they name the item and the JSON
-/// path, so that logging an error cannot leak what someone answered.
+/// path, so that logging an error cannot leak what someone answered. Text
+/// from the request that they name is quoted with [`crate::quote`]
+/// (escaped, at most [`crate::QUOTE_LIMIT`] characters), paths included.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct RequestError {
     /// Stable code.
     pub code: ErrorCode,
     /// What is wrong.
     pub message: String,
-    /// JSON path of the offending value, e.g. `answers.q3`.
+    /// JSON path of the offending value, e.g. `answers.q3` or
+    /// `answers["weird id"]`; `.` for the request as a whole; `None` only
+    /// for errors not about the request's content (a rule failure, an
+    /// internal error, a withdrawn session).
     pub path: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
@@ -197,7 +202,8 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// What is wrong.
     pub message: String,
-    /// JSON path of the offending value, when the error is about a request.
+    /// JSON path of the offending value, when the error is about a request
+    /// (`.` for the request as a whole); null otherwise.
     pub path: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
