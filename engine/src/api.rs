@@ -347,8 +347,15 @@ fn no_library_to_compile(id: &str) -> RequestError {
             "this build of aspekt embeds no instrument library, so it cannot compile {} by id (the WebAssembly module is built without it, to stay small)",
             crate::quote(id)
         ),
-        // The id is untrusted: the help names it only by placeholder.
-        "send the instrument's text instead: {\"definition\": <text of definitions/<id>/definition.toml>, \"name\": \"definitions/<id>/definition.toml\", \"files\": {<rule file>: <text>}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you",
+        format!(
+            "send the instrument's text instead: {{\"definition\": <text of definitions/{id}/definition.toml>, \"name\": \"definitions/{id}/definition.toml\", \"files\": {{<rule file>: <text>}}}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you",
+            // The id is untrusted: in a path only when it is plain.
+            id = if crate::quote::is_plain(id) {
+                id
+            } else {
+                "<id>"
+            }
+        ),
     )
 }
 

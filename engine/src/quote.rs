@@ -77,12 +77,7 @@ pub(crate) fn write_escaped(out: &mut impl fmt::Write, text: &str) -> fmt::Resul
 /// Appends one JSON path segment for an object key to `out`: `.key` (or
 /// `key` at the start) when plain, else `["…"]`.
 pub(crate) fn push_key(out: &mut String, key: &str, first: bool) {
-    let plain = !key.is_empty()
-        && key.len() <= QUOTE_LIMIT
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if plain {
+    if is_plain(key) {
         if !first {
             out.push('.');
         }
@@ -92,6 +87,16 @@ pub(crate) fn push_key(out: &mut String, key: &str, first: bool) {
         let _ = write_escaped(out, key);
         out.push_str("\"]");
     }
+}
+
+/// Whether `text` is 1 to [`QUOTE_LIMIT`] ASCII letters, digits, `_` or
+/// `-`: safe to show as it is.
+pub(crate) fn is_plain(text: &str) -> bool {
+    !text.is_empty()
+        && text.len() <= QUOTE_LIMIT
+        && text
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
 }
 
 /// The JSON path of `key` in the top-level object `field`, e.g.
