@@ -41,7 +41,8 @@ pub struct CompileRequest {
 // `json_path`. The `#[serde]` attributes still shape the JSON Schema.
 impl Fields for CompileRequest {
     const NAME: &'static str = "CompileRequest";
-    const EXPECTING: &'static str = "struct CompileRequest";
+    const EXPECTING: &'static str =
+        "a JSON object like {\"definition\": \"…\", \"name\": \"…\"} or {\"library\": \"…\"}";
     const WHAT: &'static str = "compile request";
     const EXAMPLE: &'static str =
         "{\"definition\": \"<text of a definition>\", \"name\": \"definition.toml\"}";
@@ -126,6 +127,18 @@ pub fn invalid_request_json(message: &str, help: &str) -> String {
     ))
 }
 
+/// Input bytes as the UTF-8 text JSON must be, or a `malformed_json`
+/// request error at the root path (for hosts that receive bytes: the CLI,
+/// Python's `bytes`, the WebAssembly module).
+pub fn text_of(bytes: &[u8]) -> Result<&str, RequestError> {
+    std::str::from_utf8(bytes).map_err(|e| RequestError::not_utf8(bytes, &e))
+}
+
+/// [`text_of`], with the error as the JSON envelope.
+pub fn text_of_json(bytes: &[u8]) -> Result<&str, String> {
+    text_of(bytes).map_err(|e| envelope(&e))
+}
+
 /// Compiles from a JSON [`CompileRequest`]. On success, the evaluator and
 /// its [`CompileInfo`] as JSON; on failure, the error envelope.
 pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
@@ -151,7 +164,7 @@ pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
                 return Err(envelope(&RequestError::new(
                     ErrorCode::UnknownDefinition,
                     Some("library".to_string()),
-                    format!("the library has no instrument `{id}`"),
+                    format!("the library has no instrument {}", crate::quote(&id)),
                     format!("use one of {}", crate::compile::quote_list(&known)),
                 )));
             }
@@ -159,7 +172,7 @@ pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
         _ => {
             return Err(envelope(&RequestError::new(
                 ErrorCode::InvalidRequest,
-                None,
+                json_path::ROOT.to_string(),
                 "give exactly one of `definition` (its text) or `library` (an instrument id)",
                 "e.g. {\"library\": \"who5\"} or {\"definition\": \"[questionnaire]\\n…\", \"name\": \"x.toml\"}",
             )));
@@ -193,7 +206,7 @@ pub struct LocaleRequest {
 
 impl Fields for LocaleRequest {
     const NAME: &'static str = "LocaleRequest";
-    const EXPECTING: &'static str = "struct LocaleRequest";
+    const EXPECTING: &'static str = "a JSON object like {\"locale\": \"…\"}";
     const WHAT: &'static str = "locale request";
     const EXAMPLE: &'static str = "{\"locale\": \"de\"}";
     const FIELDS: &'static [&'static str] = &["locale"];
@@ -331,10 +344,17 @@ fn no_library_to_compile(id: &str) -> RequestError {
         ErrorCode::UnknownDefinition,
         Some("library".to_string()),
         format!(
-            "this build of aspekt embeds no instrument library, so it cannot compile `{id}` by id (the WebAssembly module is built without it, to stay small)"
+            "this build of aspekt embeds no instrument library, so it cannot compile {} by id (the WebAssembly module is built without it, to stay small)",
+            crate::quote(id)
         ),
         format!(
-            "send the instrument's text instead: {{\"definition\": <text of definitions/{id}/definition.toml>, \"name\": \"definitions/{id}/definition.toml\", \"files\": {{<rule file>: <text>}}}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you"
+            "send the instrument's text instead: {{\"definition\": <text of definitions/{id}/definition.toml>, \"name\": \"definitions/{id}/definition.toml\", \"files\": {{<rule file>: <text>}}}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you",
+            // The id is untrusted: in a path only when it is plain.
+            id = if crate::quote::is_plain(id) {
+                id
+            } else {
+                "<id>"
+            }
         ),
     )
 }

@@ -107,7 +107,11 @@ impl Evaluator {
             return Err(RequestError::new(
                 ErrorCode::UnknownAudience,
                 Some("audience".to_string()),
-                format!("`{}` has no audience `{}`", c.id, options.audience),
+                format!(
+                    "`{}` has no audience {}",
+                    c.id,
+                    crate::quote(&options.audience)
+                ),
                 format!("use one of {}", c.audiences.join(", ")),
             ));
         }
@@ -119,7 +123,7 @@ impl Evaluator {
                     return Err(RequestError::new(
                         ErrorCode::UnknownItem,
                         Some(format!("columns[{i}]")),
-                        format!("`{}` has no item `{col}`", c.id),
+                        format!("`{}` has no item {}", c.id, crate::quote(col)),
                         "name the columns by the definition's item ids (see its form)",
                     ));
                 }
@@ -154,7 +158,7 @@ impl Evaluator {
                             return Err(RequestError::new(
                                 ErrorCode::UnknownTopic,
                                 Some(format!("topics[{i}]")),
-                                format!("`{}` has no topic `{t}`", c.id),
+                                format!("`{}` has no topic {}", c.id, crate::quote(t)),
                                 format!("use one of {}", c.topics.join(", ")),
                             ));
                         }

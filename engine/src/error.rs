@@ -8,6 +8,7 @@ use serde::Serialize;
 
 use crate::compile::CompileError;
 use crate::diagnostic::Diagnostic;
+use crate::request::json_path::{Failure, ROOT};
 
 /// Stable error codes of the JSON surface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
@@ -77,14 +78,19 @@ impl fmt::Display for ErrorCode {
 /// A request that cannot be evaluated. Nothing was computed.
 ///
 /// Messages never contain an answer code: they name the item and the JSON
-/// path, so that logging an error cannot leak what someone answered.
+/// path, so that logging an error cannot leak what someone answered. Text
+/// from the request that they name is quoted with [`crate::quote`]
+/// (escaped, at most [`crate::QUOTE_LIMIT`] characters), paths included.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct RequestError {
     /// Stable code.
     pub code: ErrorCode,
     /// What is wrong.
     pub message: String,
-    /// JSON path of the offending value, e.g. `answers.q3`.
+    /// JSON path of the offending value, e.g. `answers.q3` or
+    /// `answers["weird id"]`; `.` for the request as a whole; `None` only
+    /// for errors not about the request's content (a rule failure, an
+    /// internal error, a withdrawn session).
     pub path: Option<String>,
     /// How to fix it.
     pub help: Option<String>,
@@ -105,51 +111,65 @@ impl RequestError {
         }
     }
 
-    pub(crate) fn from_json(e: &serde_json::Error, path: String) -> Self {
-        // `?` marks a position serde could not name (inside malformed JSON):
-        // no path is better than a made-up one.
-        let path = if path == "." || path.contains('?') {
-            None
-        } else {
-            Some(path)
-        };
-        if let (false, Some(item)) = (
-            e.is_syntax() || e.is_eof(),
-            path.as_deref().and_then(|p| p.strip_prefix("answers.")),
-        ) {
-            // Never repeat what was sent for an answer: errors get logged.
+    /// The error for a request that serde_json could not read, at the
+    /// failure recorded while reading. Nothing of serde's text that could
+    /// carry what was sent is kept: a syntax error keeps its kind and line
+    /// (not its column, which would move with the digits of earlier
+    /// answers), a recorded reason replaces serde's text, and a wrong type
+    /// keeps only what was expected.
+    pub(crate) fn from_json(e: &serde_json::Error, failure: Failure) -> Self {
+        let Failure { path, reason } = failure;
+        let kind = strip_position(&e.to_string());
+        // `1e400` is valid JSON that serde_json cannot hold: a value error
+        // (for an answer: not a code, like any other non-integer).
+        let too_big = kind == "number out of range";
+        if (e.is_syntax() || e.is_eof()) && !too_big {
             return Self::new(
-                ErrorCode::InvalidRequest,
-                path.clone(),
-                format!("the answer to item `{item}` is not an integer code or null"),
-                "send each answer as an integer code from the item's scale, or null for no answer",
-            );
-        }
-        if e.is_syntax() || e.is_eof() {
-            let at = format!("line {} column {}", e.line(), e.column());
-            Self::new(
                 ErrorCode::MalformedJson,
                 path,
-                format!("the request is not valid JSON ({at})"),
+                format!("the request is not valid JSON (line {}): {kind}", e.line()),
                 "send one JSON object, e.g. {\"answers\": {\"q1\": 3}}",
-            )
-        } else {
-            // serde names the unexpected value ("invalid type: string \"x\",
-            // expected …"); keep only what was expected.
-            let detail = strip_position(&e.to_string());
-            let detail = match detail.split_once(", expected ") {
-                Some((found, expected)) if found.starts_with("invalid") => {
-                    format!("expected {expected}")
-                }
-                _ => detail,
-            };
-            Self::new(
-                ErrorCode::InvalidRequest,
-                path,
-                format!("the request does not have the expected shape: {detail}"),
-                "see `aspekt schema request` for the request's JSON Schema",
-            )
+            );
         }
+        if let Some((message, help)) = reason {
+            return Self::new(ErrorCode::InvalidRequest, path, message, help);
+        }
+        // serde names the unexpected value ("invalid type: string \"x\",
+        // expected …"); keep only what was expected (the last `, expected`
+        // is serde's: what follows it is the visitor's own text).
+        let detail = match kind.rsplit_once(", expected ") {
+            Some((found, expected)) if found.starts_with("invalid") => {
+                format!("expected {expected}")
+            }
+            // `missing field` and `duplicate field` name a key of the
+            // format, never one that was sent.
+            _ if kind.starts_with("missing field `")
+                || kind.starts_with("duplicate field `")
+                || too_big =>
+            {
+                kind
+            }
+            // Anything else: quoted, like all untrusted text.
+            _ => crate::quote::quote(&kind).to_string(),
+        };
+        Self::new(
+            ErrorCode::InvalidRequest,
+            path,
+            format!("the request does not have the expected shape: {detail}"),
+            "see `aspekt schema request` for the request's JSON Schema",
+        )
+    }
+
+    /// The error for input that is not UTF-8 text (JSON must be).
+    pub(crate) fn not_utf8(bytes: &[u8], e: &std::str::Utf8Error) -> Self {
+        let before = bytes.get(..e.valid_up_to()).unwrap_or_default();
+        let line = 1 + before.iter().filter(|&&b| b == b'\n').count();
+        Self::new(
+            ErrorCode::MalformedJson,
+            ROOT.to_string(),
+            format!("the request is not valid JSON (line {line}): it is not UTF-8 text"),
+            "encode the request as UTF-8, as JSON requires",
+        )
     }
 }
 
@@ -182,7 +202,8 @@ pub struct ErrorBody {
     pub code: ErrorCode,
     /// What is wrong.
     pub message: String,
-    /// JSON path of the offending value, when the error is about a request.
+    /// JSON path of the offending value, when the error is about a request
+    /// (`.` for the request as a whole); null otherwise.
     pub path: Option<String>,
     /// How to fix it.
     pub help: Option<String>,

@@ -10,6 +10,7 @@ use crate::diagnostic::Diagnostic;
 use crate::error::{ErrorCode, RequestError};
 use crate::model::{Definition, Mode, Text};
 use crate::plan::{Choice, Chosen, NotChosen, ResultPlan, ScalePlan, ScorePlan, ScoreValue};
+use crate::quote::{key_path, quote};
 use crate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 use crate::request::Request;
 use crate::rules::RuleFailure;
@@ -221,7 +222,8 @@ impl Evaluator {
                 let message = match given {
                     None => format!("`{}` requires consent to privacy notice {notice}", c.id),
                     Some(v) => format!(
-                        "consent was given to privacy notice {v}, but `{}` requires {notice}",
+                        "consent was given to privacy notice {}, but `{}` requires {notice}",
+                        quote(v),
                         c.id
                     ),
                 };
@@ -242,7 +244,7 @@ impl Evaluator {
                 return Err(RequestError::new(
                     ErrorCode::UnknownLocale,
                     Some("locale".to_string()),
-                    format!("`{}` has no locale `{l}`", c.id),
+                    format!("`{}` has no locale {}", c.id, quote(l)),
                     format!("use one of {}", quote_strings(&c.locales)),
                 ));
             }
@@ -252,7 +254,7 @@ impl Evaluator {
             return Err(RequestError::new(
                 ErrorCode::UnknownAudience,
                 Some("audience".to_string()),
-                format!("`{}` has no audience `{audience}`", c.id),
+                format!("`{}` has no audience {}", c.id, quote(audience)),
                 format!("use one of {}", quote_strings(&c.audiences)),
             ));
         }
@@ -305,7 +307,7 @@ impl Evaluator {
                     return Err(RequestError::new(
                         ErrorCode::UnknownTopic,
                         Some(format!("declined[{i}]")),
-                        format!("`{}` has no topic `{t}`", c.id),
+                        format!("`{}` has no topic {}", c.id, quote(t)),
                         format!("decline one of {}", quote_strings(&c.topics)),
                     ));
                 }
@@ -318,14 +320,14 @@ impl Evaluator {
         let mut next = 0;
         for (item, code) in request.answers.entries() {
             // Built only when an error needs it: this loop runs per answer.
-            let path = || Some(format!("answers.{item}"));
+            let path = || Some(key_path("answers", item));
             let hinted = c.item_ids.get(next).filter(|id| *id == item).map(|_| next);
             let Some(idx) = hinted.or_else(|| c.item_index.get(item).copied()) else {
                 return Err(RequestError::new(
                     ErrorCode::UnknownItem,
                     path(),
-                    format!("`{}` has no item `{item}`", c.id),
-                    crate::compile::suggest(
+                    format!("`{}` has no item {}", c.id, quote(item)),
+                    crate::quote::suggest(
                         item,
                         &c.item_ids,
                         "answer only the definition's items (see its form)",
@@ -338,7 +340,8 @@ impl Evaluator {
                     ErrorCode::AnswerInDeclinedTopic,
                     path(),
                     format!(
-                        "item `{item}` is answered, but its topic `{}` is declined",
+                        "item {} is answered, but its topic `{}` is declined",
+                        quote(item),
                         c.topics.get(topic).map_or("", String::as_str)
                     ),
                     "a declined topic carries no answers: drop its answers or the decline",
@@ -352,7 +355,10 @@ impl Evaluator {
                     return Err(RequestError::new(
                         ErrorCode::InvalidCode,
                         path(),
-                        format!("the answer to item `{item}` is not a code of its scale"),
+                        format!(
+                            "the answer to item {} is not a code of its scale",
+                            quote(item)
+                        ),
                         format!(
                             "answer with one of the codes {}, or null for no answer",
                             valid

@@ -14,7 +14,8 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub(crate) mod json_path;
 
-use json_path::{Fields, Leaf, Nullable, Path, Strings, Struct, Track};
+use crate::quote::quote;
+use json_path::{Fields, Nullable, Path, Strings, Struct, Track};
 
 /// A person's answers by item id. `None` means "not answered".
 ///
@@ -138,18 +139,49 @@ impl<'de> Visitor<'de> for AnswersAt<'_> {
         {
             let at = Path::Key(self.at, &key);
             let code = map
-                .next_value_seed(Leaf::<Option<Code>>::new(self.track, at))?
+                .next_value_seed(CodeAt {
+                    track: self.track,
+                    at: &at,
+                    item: &key,
+                })?
                 .map(|c| c.0);
             let mut h = FxHasher::default();
             key.hash(&mut h);
             if !seen.insert(h.finish()) && answers.entries.iter().any(|(id, _)| *id == key) {
-                return Err(serde::de::Error::custom(format_args!(
-                    "item `{key}` is answered twice"
-                )));
+                let message = format!("item {} is answered twice", quote(&key));
+                let e = serde::de::Error::custom(&message);
+                self.track
+                    .fail_with(&at, message, "send each item's answer once");
+                return Err(e);
             }
             answers.push(key, code);
         }
         Ok(answers)
+    }
+}
+
+/// Reads an answer's code (or null) at its item's path. serde's text would
+/// name the value sent ("invalid type: string \"…\""): never repeat an
+/// answer, errors get logged.
+struct CodeAt<'a> {
+    track: &'a Track,
+    at: &'a Path<'a>,
+    item: &'a str,
+}
+
+impl<'de> DeserializeSeed<'de> for CodeAt<'_> {
+    type Value = Option<Code>;
+    fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Option<Code>, D::Error> {
+        Option::<Code>::deserialize(d).inspect_err(|_| {
+            self.track.fail_with(
+                self.at,
+                format!(
+                    "the answer to item {} is not an integer code or null",
+                    quote(self.item)
+                ),
+                "send each answer as an integer code from the item's scale, or null for no answer",
+            );
+        })
     }
 }
 
@@ -256,7 +288,7 @@ impl Request {
 
 impl Fields for Consent {
     const NAME: &'static str = "Consent";
-    const EXPECTING: &'static str = "struct Consent";
+    const EXPECTING: &'static str = "a JSON object like {\"notice\": \"…\"}";
     const FIELDS: &'static [&'static str] = &["notice"];
     type Builder = Option<String>;
     fn set<'de, D: Deserializer<'de>>(
@@ -279,7 +311,8 @@ impl Fields for Consent {
 
 impl Fields for Request {
     const NAME: &'static str = "Request";
-    const EXPECTING: &'static str = "struct Request";
+    const EXPECTING: &'static str =
+        "a JSON object like {\"answers\": {…}, \"consent\": {\"notice\": \"…\"}}";
     const EXAMPLE: &'static str = "{\"answers\": {\"q1\": 3}}";
     const FIELDS: &'static [&'static str] =
         &["answers", "declined", "consent", "locale", "audience"];

@@ -42,6 +42,7 @@ use zeroize::{Zeroize, Zeroizing};
 
 use crate::error::{ErrorCode, RequestError};
 use crate::evaluator::Evaluator;
+use crate::quote::{key_path, quote};
 use crate::report::Report;
 use crate::request::{Answers, Consent, Request};
 
@@ -174,9 +175,9 @@ impl Index {
         self.items.iter().position(|i| i.id == item).ok_or_else(|| {
             RequestError::new(
                 ErrorCode::UnknownItem,
-                Some(format!("answers.{item}")),
-                format!("`{}` has no item `{item}`", self.id),
-                crate::compile::suggest(
+                Some(key_path("answers", item)),
+                format!("`{}` has no item {}", self.id, quote(item)),
+                crate::quote::suggest(
                     item,
                     self.items.iter().map(|i| &i.id),
                     "answer only the definition's items (see its form)",
@@ -190,7 +191,7 @@ impl Index {
             RequestError::new(
                 ErrorCode::UnknownTopic,
                 Some("declined".to_string()),
-                format!("`{}` has no topic `{topic}`", self.id),
+                format!("`{}` has no topic {}", self.id, quote(topic)),
                 format!(
                     "decline one of {}",
                     crate::compile::quote_list(
@@ -257,7 +258,8 @@ impl Session {
                 ErrorCode::ConsentRequired,
                 Some("consent.notice".to_string()),
                 format!(
-                    "consent was given to privacy notice {notice}, but `{}` requires {required}",
+                    "consent was given to privacy notice {}, but `{}` requires {required}",
+                    quote(notice),
                     open.index.id
                 ),
                 format!(
@@ -282,7 +284,7 @@ impl Session {
             .items
             .get(idx)
             .ok_or_else(|| internal("an indexed item is missing"))?;
-        let path = Some(format!("answers.{item}"));
+        let path = Some(key_path("answers", item));
         if let Some(t) = info.topic
             && open.declined.get(t).copied().unwrap_or(false)
         {
@@ -290,7 +292,8 @@ impl Session {
                 ErrorCode::AnswerInDeclinedTopic,
                 path,
                 format!(
-                    "item `{item}` is answered, but its topic `{}` is declined",
+                    "item {} is answered, but its topic `{}` is declined",
+                    quote(item),
                     open.index.topics.get(t).map_or("", String::as_str)
                 ),
                 "a declined topic carries no answers: reopen the topic first",
@@ -301,7 +304,10 @@ impl Session {
             return Err(RequestError::new(
                 ErrorCode::InvalidCode,
                 path,
-                format!("the answer to item `{item}` is not a code of its scale"),
+                format!(
+                    "the answer to item {} is not a code of its scale",
+                    quote(item)
+                ),
                 format!(
                     "answer with one of the codes {}",
                     info.codes
@@ -371,7 +377,7 @@ impl Session {
             return Err(RequestError::new(
                 ErrorCode::UnknownLocale,
                 Some("locale".to_string()),
-                format!("`{}` has no locale `{locale}`", open.index.id),
+                format!("`{}` has no locale {}", open.index.id, quote(locale)),
                 format!("use one of {}", quote_strings(open.evaluator.locales())),
             ));
         }
@@ -387,7 +393,7 @@ impl Session {
             return Err(RequestError::new(
                 ErrorCode::UnknownAudience,
                 Some("audience".to_string()),
-                format!("`{}` has no audience `{audience}`", open.index.id),
+                format!("`{}` has no audience {}", open.index.id, quote(audience)),
                 format!("use one of {}", quote_strings(open.evaluator.audiences())),
             ));
         }

@@ -218,7 +218,7 @@ pub(crate) fn resolve_locale(
         Some(l) => Err(RequestError::new(
             ErrorCode::UnknownLocale,
             Some("locale".to_string()),
-            format!("`{}` has no locale `{l}`", evaluator.id()),
+            format!("`{}` has no locale {}", evaluator.id(), crate::quote(l)),
             format!(
                 "use one of {}",
                 crate::compile::quote_list(&locales.iter().map(String::as_str).collect::<Vec<_>>())

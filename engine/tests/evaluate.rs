@@ -956,7 +956,7 @@ fn duplicate_keys_are_invalid_requests() {
         &who5,
         r#"{"consent":{"notice":"2026-11"},"answers":{"q1":4,"q2":1,"q1":5}}"#,
     );
-    assert_err(&err, ErrorCode::InvalidRequest, Some("answers"));
+    assert_err(&err, ErrorCode::InvalidRequest, Some("answers.q1"));
     assert!(err.message.contains("q1"), "{err}");
     let text = error_text(&err);
     assert!(!text.contains('4') && !text.contains('5'), "{text}");
@@ -1699,7 +1699,7 @@ fn a_repeated_item_is_found_among_many_answers() {
     }
     json.push_str(r#""q1": 4}}"#);
     let err = json_err(&who5, &json);
-    assert_err(&err, ErrorCode::InvalidRequest, Some("answers"));
+    assert_err(&err, ErrorCode::InvalidRequest, Some("answers.q1"));
     assert!(
         error_text(&err).contains("item `q1` is answered twice"),
         "{err}"

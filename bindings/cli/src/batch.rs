@@ -234,7 +234,8 @@ enum Column {
 
 fn unknown_column(name: &str, items: &[String]) -> String {
     format!(
-        "error: the input has a column `{name}`, which is not an item of this definition\n  help: name columns by item id ({}…), `id` or `declined`",
+        "error: the input has a column {}, which is not an item of this definition\n  help: name columns by item id ({}…), `id` or `declined`",
+        aspekt::quote(name),
         items.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
     )
 }
@@ -387,7 +388,9 @@ impl Reader {
                             Err(e) => (
                                 None,
                                 Vec::new(),
-                                Some(format!("not valid JSON (column {})", e.column())),
+                                // Not the column: it moves with the digits
+                                // of the answers before it.
+                                Some(format!("not valid JSON ({})", strip_position(&e))),
                             ),
                             Ok(v) => parse_json_row(&v, items, &mut codes),
                         };
@@ -406,6 +409,15 @@ impl Reader {
                 parquet_chunk(&batch, items).map(Some)
             }
         }
+    }
+}
+
+/// serde_json's message without its position.
+fn strip_position(e: &serde_json::Error) -> String {
+    let text = e.to_string();
+    match text.rfind(" at line ") {
+        Some(i) => text.get(..i).unwrap_or(&text).to_string(),
+        None => text,
     }
 }
 
@@ -440,12 +452,16 @@ fn parse_json_row(
                     }
                     _ => {
                         problem = Some(format!(
-                            "the answer to item `{item}` is not an integer code"
+                            "the answer to item {} is not an integer code",
+                            aspekt::quote(item)
                         ))
                     }
                 },
                 (None, _) => {
-                    problem = Some(format!("item `{item}` is not an item of this definition"))
+                    problem = Some(format!(
+                        "item {} is not an item of this definition",
+                        aspekt::quote(item)
+                    ))
                 }
             }
         }
@@ -607,7 +623,10 @@ impl Chunk {
                     }
                     None => self.unreadable.push((
                         r,
-                        format!("declines topic `{name}`, which this definition does not have"),
+                        format!(
+                            "declines topic {}, which this definition does not have",
+                            aspekt::quote(&name)
+                        ),
                     )),
                 }
             }

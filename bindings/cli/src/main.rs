@@ -11,6 +11,7 @@ mod batch;
 
 use aspekt::{Evaluator, Request, SchemaKind, Severity, Source};
 use clap::{Parser, Subcommand, ValueEnum};
+use zeroize::Zeroizing;
 
 mod take;
 
@@ -460,25 +461,22 @@ fn evaluate(
         }
         Err(Loaded::Missing(message)) => return Err(message),
     };
-    let mut json = String::new();
-    let read = if answers == "-" {
-        std::io::stdin().read_to_string(&mut json)
-    } else {
-        std::fs::File::open(answers).and_then(|mut f| f.read_to_string(&mut json))
-    };
-    read.map_err(|e| format!("error: cannot read request {answers}: {e}"))?;
-    let report = Request::from_json(&json).and_then(|mut request| {
-        if locale.is_some() {
-            request.locale = locale;
-        }
-        if audience.is_some() {
-            request.audience = audience;
-        }
-        if let Some(notice) = consent {
-            request = request.with_consent(notice);
-        }
-        evaluator.evaluate(&request)
-    });
+    let bytes =
+        read_input(answers).map_err(|e| format!("error: cannot read request {answers}: {e}"))?;
+    let report = aspekt::api::text_of(&bytes)
+        .and_then(Request::from_json)
+        .and_then(|mut request| {
+            if locale.is_some() {
+                request.locale = locale;
+            }
+            if audience.is_some() {
+                request.audience = audience;
+            }
+            if let Some(notice) = consent {
+                request = request.with_consent(notice);
+            }
+            evaluator.evaluate(&request)
+        });
     match report {
         Ok(report) => {
             let out = match format {
@@ -489,13 +487,24 @@ fn evaluate(
             Ok(true)
         }
         Err(e) => {
-            match format {
-                Format::Json => println!("{}", aspekt::ErrorEnvelope::from(&e).to_json()),
-                Format::Text => eprintln!("{e}"),
-            }
+            print_error(&e, format);
             Ok(false)
         }
     }
+}
+
+/// The bytes of a request file, or of standard input for `-`. Not read as
+/// text here: input that is not UTF-8 is a request error (exit 1, the
+/// envelope), not a failure to read (exit 2).
+fn read_input(path: &str) -> std::io::Result<Zeroizing<Vec<u8>>> {
+    // The bytes hold answers: zeroized when dropped.
+    let mut bytes = Zeroizing::new(Vec::new());
+    if path == "-" {
+        std::io::stdin().read_to_end(&mut bytes)?;
+    } else {
+        std::fs::File::open(path)?.read_to_end(&mut bytes)?;
+    }
+    Ok(bytes)
 }
 
 fn test(paths: &[PathBuf], format: Format) -> Result<bool, String> {
@@ -762,18 +771,11 @@ fn take_piped(
     answers: &str,
     format: Format,
 ) -> Result<bool, String> {
-    let mut json = String::new();
-    let read = if answers == "-" {
-        std::io::stdin().read_to_string(&mut json)
-    } else {
-        std::fs::File::open(answers).and_then(|mut f| f.read_to_string(&mut json))
-    };
-    read.map_err(|e| format!("error: cannot read answers {answers}: {e}"))?;
-    let parsed = take::Piped::parse(&json);
-    // The text held answers: overwrite it before it is freed.
-    let mut bytes = json.into_bytes();
-    bytes.iter_mut().for_each(|b| *b = 0);
-    std::hint::black_box(&bytes);
+    // The bytes held answers: zeroized when dropped.
+    let bytes =
+        read_input(answers).map_err(|e| format!("error: cannot read answers {answers}: {e}"))?;
+    let parsed = aspekt::api::text_of(&bytes).and_then(take::Piped::parse);
+    drop(bytes);
     let reports = parsed
         .and_then(|p| p.requests(evaluators, locale))
         .and_then(|requests| take::evaluate_piped(evaluators, &requests));

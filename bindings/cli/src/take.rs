@@ -535,7 +535,7 @@ impl Piped {
         if text.trim().is_empty() {
             return Err(error(
                 ErrorCode::InvalidRequest,
-                None,
+                Some(".".to_string()),
                 "no input: `aspekt take` reads its answers as JSON when standard input is not a terminal".to_string(),
                 HELP,
             ));
@@ -543,40 +543,54 @@ impl Piped {
         if !text.trim_start().starts_with('{') {
             return Err(error(
                 ErrorCode::InvalidRequest,
-                None,
+                Some(".".to_string()),
                 "the input must be a JSON object".to_string(),
                 HELP,
             ));
         }
         serde_json::from_str(text).map_err(|e| {
-            let at = format!("line {} column {}", e.line(), e.column());
+            // The line, not the column: a column moves with the digits of
+            // the answers before it.
+            let at = format!("line {}", e.line());
+            let detail = e.to_string();
+            let detail = detail
+                .rfind(" at line ")
+                .and_then(|i| detail.get(..i))
+                .unwrap_or(&detail);
             if e.is_syntax() || e.is_eof() {
-                error(
+                return error(
                     ErrorCode::MalformedJson,
-                    None,
-                    format!("the input is not valid JSON ({at})"),
+                    Some(".".to_string()),
+                    format!("the input is not valid JSON ({at}): {detail}"),
                     HELP,
-                )
+                );
+            }
+            // serde names the unexpected value, or the unknown key as it
+            // was sent: keep only what was expected (after the last
+            // `, expected `, which is serde's), and quote the key.
+            let detail = if let Some(key) = detail.strip_prefix("unknown field `") {
+                match key.rsplit_once("`, expected ") {
+                    Some((key, expected)) => {
+                        format!("unknown key {}, expected {expected}", aspekt::quote(key))
+                    }
+                    None => "unknown key".to_string(),
+                }
             } else {
-                // serde names the unexpected value; keep only what was expected.
-                let detail = e.to_string();
-                let detail = detail
-                    .rfind(" at line ")
-                    .and_then(|i| detail.get(..i))
-                    .unwrap_or(&detail);
-                let detail = match detail.split_once(", expected ") {
+                match detail.rsplit_once(", expected ") {
                     Some((found, expected)) if found.starts_with("invalid") => {
                         format!("expected {expected}")
                     }
+                    // The engine's own messages (answers, consent), which
+                    // quote what they name.
                     _ => detail.to_string(),
-                };
-                error(
-                    ErrorCode::InvalidRequest,
-                    None,
-                    format!("the input does not have the expected shape ({at}): {detail}"),
-                    HELP,
-                )
-            }
+                }
+            };
+            error(
+                ErrorCode::InvalidRequest,
+                Some(".".to_string()),
+                format!("the input does not have the expected shape ({at}): {detail}"),
+                HELP,
+            )
         })
     }
 
@@ -595,10 +609,13 @@ impl Piped {
             let ids: Vec<&str> = evaluators.iter().map(Evaluator::id).collect();
             return Err(error(
                 ErrorCode::UnknownDefinition,
-                Some(format!("instruments.{unknown}")),
-                format!("`{unknown}` is not among the instruments taken"),
+                Some(aspekt::key_path("instruments", unknown)),
+                format!(
+                    "{} is not among the instruments taken",
+                    aspekt::quote(unknown)
+                ),
                 &format!(
-                    "answer only {}, or name `{unknown}` on the command line",
+                    "answer only {}, or name the instrument on the command line",
                     ids.join(", ")
                 ),
             ));

@@ -187,3 +187,53 @@ fn consent_and_unknown_columns_are_usage_errors() {
     assert_eq!(o.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&o.stderr).contains("`qq`"));
 }
+
+/// Row problems quote what a row sent (escaped, shortened) and do not give
+/// the column of a JSON syntax error, which moves with the answers' digits.
+#[test]
+fn jsonl_row_problems_quote_untrusted_text() {
+    let d = dir("quote");
+    let input = d.join("in.jsonl");
+    let long = "z".repeat(10_000);
+    std::fs::write(
+        &input,
+        format!(
+            "{{\"id\":\"a\",\"answers\":{{\"q\\n1\\u202e\":3}}}}\n\
+             {{\"id\":\"b\",\"answers\":{{\"q1\":3,\"q2\":x}}}}\n\
+             {{\"id\":\"c\",\"answers\":{{\"q1\":3}},\"declined\":[\"{long}\"]}}\n"
+        ),
+    )
+    .unwrap();
+    let out = d.join("out.jsonl");
+    let o = batch(&[
+        "who5",
+        "--input",
+        s(&input),
+        "--output",
+        s(&out),
+        "--consent",
+        "2026-11",
+        "--on-error",
+        "skip",
+    ]);
+    assert_eq!(o.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        stderr.contains(r"item `q\n1\u{202e}` is not an item"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains('\u{202e}'), "{stderr}");
+    assert!(
+        stderr.contains("not valid JSON (expected value)"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("column"), "{stderr}");
+    assert!(
+        stderr.contains(&format!(
+            "declines topic `{}…`",
+            "z".repeat(aspekt::QUOTE_LIMIT)
+        )),
+        "{stderr}"
+    );
+    assert!(stderr.len() < 2048, "{stderr}");
+}

@@ -20,6 +20,11 @@ const WHO5_REQUEST: &str = "examples/requests/who5.json";
 
 /// Runs `aspekt` in the repository root, with `stdin` piped in.
 fn run(args: &[&str], stdin: Option<&str>) -> Output {
+    run_bytes(args, stdin.map(str::as_bytes))
+}
+
+/// [`run`] with any bytes on standard input.
+fn run_bytes(args: &[&str], stdin: Option<&[u8]>) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_aspekt"))
         .args(args)
         .current_dir(ROOT)
@@ -32,7 +37,7 @@ fn run(args: &[&str], stdin: Option<&str>) -> Output {
     {
         let mut pipe = child.stdin.take().unwrap();
         if let Some(input) = stdin {
-            pipe.write_all(input.as_bytes()).unwrap();
+            pipe.write_all(input).unwrap();
         }
     }
     child.wait_with_output().unwrap()
@@ -495,6 +500,74 @@ fn evaluate_errors_print_only_the_error_envelope() {
     assert!(stdout(&o).is_empty(), "{}", stdout(&o));
     assert!(stderr(&o).contains("invalid_code"), "{}", stderr(&o));
     assert!(!stderr(&o).contains("77"), "{}", stderr(&o));
+}
+
+/// Input that is not UTF-8 is a bad request like any other: the engine's
+/// envelope at the root path, and exit 1 (not 2, a usage error).
+#[test]
+fn a_request_that_is_not_utf8_gets_the_error_envelope() {
+    let mut request = br#"{"consent":{"notice":"2026-11"},"answers":{"q1":3,"q"#.to_vec();
+    request.extend_from_slice(&[0xff, 0xfe]);
+    request.extend_from_slice(br#"":1}}"#);
+    let o = run_bytes(&["evaluate", "who5", "--answers", "-"], Some(&request));
+    assert_exit(&o, 1);
+    let v = json(&o);
+    assert_eq!(v["error"]["code"], "malformed_json", "{v}");
+    assert_eq!(v["error"]["path"], ".", "{v}");
+    let err = aspekt::api::text_of(&request).unwrap_err();
+    assert_eq!(
+        stdout(&o),
+        format!("{}\n", aspekt::ErrorEnvelope::from(&err).to_json())
+    );
+    assert!(stderr(&o).is_empty(), "{}", stderr(&o));
+    // The same for `take`, and in text format on stderr.
+    let o = run_bytes(&["take", "who5", "--format", "json"], Some(&request));
+    assert_exit(&o, 1);
+    assert_eq!(json(&o)["error"]["code"], "malformed_json");
+    let o = run_bytes(
+        &["evaluate", "who5", "--answers", "-", "--format", "text"],
+        Some(&request),
+    );
+    assert_exit(&o, 1);
+    assert!(stderr(&o).contains("malformed_json"), "{}", stderr(&o));
+}
+
+/// Untrusted text in a request comes back escaped and shortened, whatever
+/// its size: a 4 MB item id gives a short error (the engine tests 50 MB).
+#[test]
+fn request_text_in_errors_is_escaped_and_bounded() {
+    let id = "\u{202e}x".repeat(1 << 20);
+    let request = format!(r#"{{"consent":{{"notice":"2026-11"}},"answers":{{"{id}":1}}}}"#);
+    let o = run(&["evaluate", "who5", "--answers", "-"], Some(&request));
+    assert_exit(&o, 1);
+    let out = stdout(&o);
+    assert!(out.len() < 1024, "{} bytes", out.len());
+    assert!(!out.contains('\u{202e}'), "{out}");
+    assert_eq!(json(&o)["error"]["code"], "unknown_item");
+    let o = run(
+        &["take", "who5", "--format", "json"],
+        Some(r#"{"consent":{"notice":"2026-11"},"instruments":{"a\nb\u202e":{}}}"#),
+    );
+    assert_exit(&o, 1);
+    let v = json(&o);
+    assert_eq!(v["error"]["path"], r#"instruments["a\nb\u{202e}"]"#, "{v}");
+    assert_eq!(
+        v["error"]["message"], r"`a\nb\u{202e}` is not among the instruments taken",
+        "{v}"
+    );
+    let o = run(
+        &["take", "who5", "--format", "json"],
+        Some(r#"{"consent":{"notice":"2026-11"},"weird\u0000key":1}"#),
+    );
+    assert_exit(&o, 1);
+    let v = json(&o);
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains(r"unknown key `weird\0key`, expected "),
+        "{v}"
+    );
 }
 
 #[test]

@@ -186,7 +186,10 @@ fn answer_value(v: &Bound<'_, PyAny>) -> PyResult<Value> {
         return Ok(float_value(v.extract::<f64>()?));
     }
     if v.is_instance_of::<PyString>() {
-        return Ok(Value::String(v.extract::<String>()?));
+        // Not a code, whatever it says: the engine's error is the same for
+        // every string, so the text (which may be an answer, and may not
+        // even be UTF-8) is not copied.
+        return Ok(Value::String(String::new()));
     }
     // numpy scalars: integers convert through `__index__`, floats through
     // `__float__`.
@@ -235,10 +238,14 @@ fn request_json(
 ) -> PyResult<Zeroizing<String>> {
     let mut map = Map::new();
     for (k, v) in answers.iter() {
+        // Lossy: an id with lone surrogates (not UTF-8) becomes an unknown
+        // item of the engine's, quoted like any, not a UnicodeEncodeError
+        // that would print it.
         let key = k
             .cast::<PyString>()
             .map_err(|_| PyTypeError::new_err("answers are keyed by item id (str)"))?
-            .extract::<String>()?;
+            .to_string_lossy()
+            .into_owned();
         map.insert(key, answer_value(&v)?);
     }
     let mut request = Map::new();
@@ -265,6 +272,30 @@ fn request_json(
 
 fn report_of(json: &str) -> PyResult<aspekt::Report> {
     serde_json::from_str(json).map_err(|e| PyValueError::new_err(format!("not a report: {e}")))
+}
+
+/// Calls `f` with a request's bytes as Python passes them: a `bytes`, or
+/// a `str` as UTF-8 (a `str` with lone surrogates, which UTF-8 cannot hold,
+/// as they would be encoded: not UTF-8). The engine decides what bytes that
+/// are not UTF-8 are (`malformed_json`), as for the CLI and WASM. Nothing
+/// is copied: the bytes hold answers.
+fn with_text<R>(request: &Bound<'_, PyAny>, f: impl FnOnce(&[u8]) -> R) -> PyResult<R> {
+    if let Ok(b) = request.cast::<PyBytes>() {
+        return Ok(f(b.as_bytes()));
+    }
+    let s = request
+        .cast::<PyString>()
+        .map_err(|_| PyTypeError::new_err("a JSON request is a str or bytes"))?;
+    match s.to_cow() {
+        Ok(text) => Ok(f(text.as_bytes())),
+        Err(_) => {
+            let encoded = s.call_method1("encode", ("utf-8", "surrogatepass"))?;
+            let bytes = encoded
+                .cast::<PyBytes>()
+                .map_err(|_| PyTypeError::new_err("str.encode did not return bytes"))?;
+            Ok(f(bytes.as_bytes()))
+        }
+    }
 }
 
 /// A row error of a batch: (row, code, message, path, help, envelope JSON).
@@ -330,10 +361,13 @@ impl PyEvaluator {
         serde_json::to_string(self.inner.definition()).unwrap_or_default()
     }
 
-    /// Evaluates a JSON request; the report JSON (`Report::to_json`).
-    fn evaluate_json(&self, py: Python<'_>, request: &str) -> PyResult<String> {
-        py.detach(|| self.inner.evaluate_json(request))
-            .map_err(|e| request_error(py, &e))
+    /// Evaluates a JSON request (`str` or `bytes`); the report JSON
+    /// (`Report::to_json`).
+    fn evaluate_json(&self, py: Python<'_>, request: &Bound<'_, PyAny>) -> PyResult<String> {
+        with_text(request, |text| {
+            py.detach(|| aspekt::api::text_of(text).and_then(|t| self.inner.evaluate_json(t)))
+        })?
+        .map_err(|e| request_error(py, &e))
     }
 
     /// Evaluates keyword arguments; the report JSON (`Report::to_json`).
@@ -348,7 +382,8 @@ impl PyEvaluator {
         consent: Option<String>,
     ) -> PyResult<String> {
         let json = request_json(answers, declined, locale, audience, consent)?;
-        self.evaluate_json(py, &json)
+        py.detach(|| self.inner.evaluate_json(&json))
+            .map_err(|e| request_error(py, &e))
     }
 
     /// The engine's text rendering of a report of this evaluator.

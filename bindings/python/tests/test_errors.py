@@ -158,6 +158,44 @@ def test_malformed_json(who5):
     check(info.value, "invalid_request", "nope")
 
 
+def test_request_bytes_and_invalid_encoding(who5):
+    # UTF-8 bytes are a request like a str.
+    request = '{"consent": {"notice": "%s"}, "answers": {"q1": 3}}' % CONSENT
+    assert who5.evaluate_json(request.encode()) == who5.evaluate_json(request)
+    # Bytes that are not UTF-8, and a str that cannot be UTF-8 (a lone
+    # surrogate), are the engine's malformed_json at the root path.
+    for bad in [b'{"answers": {"q\xff": 1}}', '{"answers": {"q\udcff": 1}}']:
+        with pytest.raises(aspekt.RequestError) as info:
+            who5.evaluate_json(bad)
+        check(info.value, "malformed_json", ".")
+        assert "not UTF-8" in info.value.message
+    with pytest.raises(TypeError):
+        who5.evaluate_json(42)
+
+
+def test_untrusted_text_is_quoted_and_bounded(who5):
+    huge = "x" * (50 << 20)
+    with pytest.raises(aspekt.RequestError) as info:
+        who5.evaluate({huge: 1}, consent=CONSENT)
+    assert len(info.value.json) < 1024
+    check(info.value, "unknown_item", 'answers["%s…"]' % ("x" * 40))
+    with pytest.raises(aspekt.RequestError) as info:
+        who5.evaluate({"q\n1\u202e": 1}, consent=CONSENT)
+    check(info.value, "unknown_item", r'answers["q\n1\u{202e}"]')
+    assert r"`q\n1\u{202e}`" in info.value.message
+    # An id that is not UTF-8 is an unknown item too, not a Python error.
+    with pytest.raises(aspekt.RequestError) as info:
+        who5.evaluate({"q\udcff": 1}, consent=CONSENT)
+    assert info.value.code == "unknown_item"
+    # A string answer gives the same error whatever it says.
+    errors = set()
+    for secret in ["very secret", "3", "\udcff"]:
+        with pytest.raises(aspekt.RequestError) as info:
+            who5.evaluate({"q1": secret}, consent=CONSENT)
+        errors.add(info.value.json)
+    assert len(errors) == 1
+
+
 def test_python_type_errors(who5):
     with pytest.raises(TypeError):
         who5.evaluate({1: 3}, consent=CONSENT)

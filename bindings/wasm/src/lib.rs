@@ -49,7 +49,7 @@ fn give(out: String) -> u64 {
     (ptr << 32) | len
 }
 
-/// Reads a host buffer as UTF-8.
+/// Reads a host buffer as UTF-8 text, or gives the error envelope.
 ///
 /// # Safety
 /// `ptr..ptr+len` must be a buffer obtained from [`aspekt_alloc`] (or any
@@ -61,15 +61,9 @@ unsafe fn take(ptr: u32, len: u32) -> Result<String, String> {
     // SAFETY: the caller guarantees the range is this module's memory and
     // initialised; we only read it, and copy before returning.
     let bytes = unsafe { std::slice::from_raw_parts(ptr as usize as *const u8, len as usize) };
-    String::from_utf8(bytes.to_vec()).map_err(|e| {
-        aspekt::api::invalid_request_json(
-            &format!(
-                "the input is not UTF-8 (byte {})",
-                e.utf8_error().valid_up_to()
-            ),
-            "pass UTF-8 encoded JSON",
-        )
-    })
+    // The engine decides what bytes that are not UTF-8 are: a
+    // `malformed_json` request error at the root path, as in every binding.
+    aspekt::api::text_of_json(bytes).map(str::to_string)
 }
 
 fn with_handle(handle: u32, f: impl FnOnce(&Evaluator) -> String) -> String {

@@ -1,19 +1,22 @@
 //! Reading the request types from JSON while keeping track of where an
 //! error is, so that the error can name its JSON path.
 //!
-//! Paths are written as serde_path_to_error wrote them, which this replaces
-//! (its generic wrappers cost the WebAssembly module ~14 KB): keys joined by
-//! `.`, indices in brackets (`answers.q3`, `consent.notice`, `declined[1]`),
-//! `.` for the document itself and `?` for a key that could not be read.
-//! [`RequestError::from_json`] turns `.` and paths with `?` into no path.
+//! Paths (this replaces serde_path_to_error, whose generic wrappers cost the
+//! WebAssembly module ~14 KB): keys joined by `.`, indices in brackets
+//! (`answers.q3`, `consent.notice`, `declined[1]`), a key that is not plain
+//! ASCII in brackets and quotes, escaped and shortened like every untrusted
+//! text ([`crate::quote`]: `answers["weird id"]`, `files["a.rhai"]`), and
+//! `.` for the document itself. A key that could not be read (malformed
+//! JSON) is placed at the object it is in.
 //!
 //! The request types implement [`Fields`]; [`Struct`] reads them like
 //! serde's derive would (`deny_unknown_fields`, optional fields defaulted
 //! and required ones checked in [`Fields::finish`], duplicate keys refused)
 //! except that an array is not read as the fields by position: the
 //! contract, and the JSON Schema, is an object. The seeds here record the
-//! path of an error as it passes outward. The innermost record wins: it is
-//! the most precise.
+//! path of an error as it passes outward, and for errors whose serde text
+//! would quote what was sent (an unknown key, an answer), the message to
+//! give instead. The innermost record wins: it is the most precise.
 
 use std::cell::Cell;
 use std::fmt::{self, Write as _};
@@ -24,6 +27,7 @@ use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visit
 
 use crate::RequestError;
 use crate::model::VecMap;
+use crate::quote::{push_key, quote};
 
 /// A JSON path, built on the stack while reading and written out only for
 /// an error.
@@ -35,75 +39,101 @@ pub(crate) enum Path<'a> {
     Key(&'a Path<'a>, &'a str),
     /// An array's element by index.
     Index(&'a Path<'a>, usize),
-    /// A key that could not be read (malformed JSON).
+    /// A key that could not be read (malformed JSON): the object it is in.
     Unknown(&'a Path<'a>),
 }
 
+/// The path of the document itself.
+pub(crate) const ROOT: &str = ".";
+
 impl Path<'_> {
+    /// The path as text: [`ROOT`] for the document.
+    pub(crate) fn text(&self) -> String {
+        let mut out = String::new();
+        if !self.write(&mut out) {
+            out.push_str(ROOT);
+        }
+        out
+    }
+
     /// Appends the path's segments to `out`; whether there were any.
     fn write(&self, out: &mut String) -> bool {
-        let (Path::Key(parent, _) | Path::Index(parent, _) | Path::Unknown(parent)) = self else {
-            return false;
-        };
-        let dot = parent.write(out);
         match self {
-            Path::Index(_, index) => {
+            Path::Root => false,
+            Path::Unknown(parent) => parent.write(out),
+            Path::Index(parent, index) => {
+                parent.write(out);
                 let _ = write!(out, "[{index}]");
+                true
             }
-            Path::Key(_, key) => {
-                if dot {
-                    out.push('.');
-                }
-                out.push_str(key);
+            Path::Key(parent, key) => {
+                let first = !parent.write(out);
+                push_key(out, key, first);
+                true
             }
-            _ => out.push_str(if dot { ".?" } else { "?" }),
         }
-        true
     }
+}
+
+/// What went wrong where, recorded while reading.
+pub(crate) struct Failure {
+    /// The JSON path.
+    pub(crate) path: String,
+    /// The message and help to give instead of serde's (which would quote
+    /// what was sent), unless the JSON itself is malformed.
+    pub(crate) reason: Option<(String, String)>,
 }
 
 /// Where the error is, once one happened.
 #[derive(Default)]
-pub(crate) struct Track(Cell<Option<String>>);
+pub(crate) struct Track(Cell<Option<Failure>>);
 
 impl Track {
     /// Records `path` as the error's, unless a deeper level already did.
     pub(crate) fn fail(&self, path: &Path<'_>) {
-        let recorded = self.0.take().unwrap_or_else(|| {
-            let mut out = String::new();
-            if !path.write(&mut out) {
-                out.push('.');
-            }
-            out
+        self.record(path, None);
+    }
+
+    /// Records `path` and the message and help for an error whose serde
+    /// text would quote what was sent, unless a deeper level already did.
+    pub(crate) fn fail_with(&self, path: &Path<'_>, message: String, help: &str) {
+        self.record(path, Some((message, help.to_string())));
+    }
+
+    fn record(&self, path: &Path<'_>, reason: Option<(String, String)>) {
+        let recorded = self.0.take().unwrap_or_else(|| Failure {
+            path: path.text(),
+            reason,
         });
         self.0.set(Some(recorded));
     }
 
-    /// The recorded path; `.` (the document) when none was.
-    fn path(self) -> String {
-        self.0.into_inner().unwrap_or_else(|| ".".to_string())
+    /// What was recorded; the document when nothing was.
+    fn failure(self) -> Failure {
+        self.0.into_inner().unwrap_or_else(|| Failure {
+            path: ROOT.to_string(),
+            reason: None,
+        })
     }
 }
 
 /// Reads a `T` from a whole JSON text: one object and nothing after it, or
 /// the error at its path.
 pub(crate) fn read<T: Fields>(json: &str) -> Result<T, RequestError> {
-    // An array would read as `invalid type: sequence`; say what to send.
-    if json.trim_start().starts_with('[') {
-        return Err(RequestError::new(
-            crate::ErrorCode::InvalidRequest,
-            None,
-            format!("the {} must be a JSON object", T::WHAT),
-            format!("send one JSON object, e.g. {}", T::EXAMPLE),
-        ));
-    }
     let mut de = serde_json::Deserializer::from_str(json);
     let track = Track::default();
     let value = Struct::<T>::new(&track, &Path::Root)
         .deserialize(&mut de)
-        .map_err(|e| RequestError::from_json(&e, track.path()))?;
-    de.end()
-        .map_err(|e| RequestError::from_json(&e, ".".to_string()))?;
+        .map_err(|e| RequestError::from_json(&e, track.failure()))?;
+    de.end().map_err(|e| {
+        RequestError::from_json(
+            &e,
+            Failure {
+                path: ROOT.to_string(),
+                reason: None,
+            },
+        )
+    })?;
     Ok(value)
 }
 
@@ -115,7 +145,7 @@ const MAX_FIELDS: usize = 8;
 pub(crate) trait Fields: Sized {
     /// The type's name, as serde's derive names it in errors.
     const NAME: &'static str;
-    /// `struct` and the name, as serde's derive says what it expects.
+    /// What the value must be, in plain words (`a JSON object like …`).
     const EXPECTING: &'static str;
     /// The JSON keys, in declaration order.
     const FIELDS: &'static [&'static str];
@@ -157,11 +187,47 @@ impl<'a, T> Struct<'a, T> {
 impl<'de, T: Fields> DeserializeSeed<'de> for Struct<'_, T> {
     type Value = T;
     fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<T, D::Error> {
-        d.deserialize_struct(T::NAME, T::FIELDS, self)
+        let (track, at) = (self.track, self.at);
+        let entered = Cell::new(false);
+        d.deserialize_struct(
+            T::NAME,
+            T::FIELDS,
+            StructVisitor {
+                s: self,
+                entered: &entered,
+            },
+        )
+        .inspect_err(|_| {
+            // Not an object (an array, a number, a string …), said in plain
+            // words; serde would say `invalid type: …, expected struct …`.
+            if !entered.get() {
+                not_an_object(track, at, T::WHAT, T::EXPECTING, T::EXAMPLE);
+            }
+        })
     }
 }
 
-impl<'de, T: Fields> Visitor<'de> for Struct<'_, T> {
+/// Records that the value at `at` is not an object. Not generic, so that
+/// there is one copy for all.
+fn not_an_object(track: &Track, at: &Path<'_>, what: &str, expecting: &str, example: &str) {
+    let message = match at {
+        Path::Root => format!("the {what} must be {expecting}"),
+        _ => format!("`{}` must be {expecting}", at.text()),
+    };
+    let help = match at {
+        Path::Root => format!("send one JSON object, e.g. {example}"),
+        _ => "see `aspekt schema request` for the request's JSON Schema".to_string(),
+    };
+    track.fail_with(at, message, &help);
+}
+
+/// [`Struct`]'s visitor, noting that it was given an object.
+struct StructVisitor<'a, 'b, T> {
+    s: Struct<'a, T>,
+    entered: &'b Cell<bool>,
+}
+
+impl<'de, T: Fields> Visitor<'de> for StructVisitor<'_, '_, T> {
     type Value = T;
 
     fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -169,15 +235,17 @@ impl<'de, T: Fields> Visitor<'de> for Struct<'_, T> {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<T, A::Error> {
+        self.entered.set(true);
+        let s = self.s;
         let mut fields = T::Builder::default();
         let mut seen = [false; MAX_FIELDS];
-        while let Some(i) = next_field(&mut map, T::FIELDS, &mut seen, self.track, self.at)? {
+        while let Some(i) = next_field(&mut map, T::FIELDS, &mut seen, s.track, s.at)? {
             let key = T::FIELDS.get(i).copied().unwrap_or_default();
             map.next_value_seed(Field::<T> {
                 fields: &mut fields,
                 i,
-                track: self.track,
-                at: Path::Key(self.at, key),
+                track: s.track,
+                at: Path::Key(s.at, key),
             })?;
         }
         T::finish(fields)
@@ -237,8 +305,21 @@ impl Visitor<'_> for FieldName<'_> {
 
     fn visit_str<E: de::Error>(self, v: &str) -> Result<usize, E> {
         self.fields.iter().position(|f| *f == v).ok_or_else(|| {
-            self.track.fail(&Path::Key(self.at, v));
-            E::unknown_field(v, self.fields)
+            let expected = match self.fields {
+                [one] => format!("the only key here is `{one}`"),
+                _ => format!(
+                    "the keys here are {}",
+                    crate::compile::quote_list(self.fields)
+                ),
+            };
+            let message = format!("unknown key {}: {expected}", quote(v));
+            let e = E::custom(&message);
+            self.track.fail_with(
+                &Path::Key(self.at, v),
+                message,
+                "remove the key or correct its spelling; `aspekt schema request` gives the JSON Schema",
+            );
+            e
         })
     }
 }
@@ -389,30 +470,40 @@ mod tests {
     fn text(path: &Path<'_>) -> String {
         let track = Track::default();
         track.fail(path);
-        track.path()
+        track.failure().path
     }
 
-    /// The format serde_path_to_error printed, which error envelopes keep.
+    /// serde_path_to_error's format for plain keys, brackets and quotes for
+    /// the others, `.` for the document.
     #[test]
-    fn paths_are_written_as_serde_path_to_error_wrote_them() {
+    fn paths_are_written_with_plain_keys_or_quoted_ones() {
         let root = Path::Root;
         assert_eq!(text(&root), ".");
-        assert_eq!(Track::default().path(), ".");
+        assert_eq!(Track::default().failure().path, ".");
         let answers = Path::Key(&root, "answers");
         assert_eq!(text(&answers), "answers");
         assert_eq!(text(&Path::Key(&answers, "q1")), "answers.q1");
-        assert_eq!(text(&Path::Unknown(&answers)), "answers.?");
-        assert_eq!(text(&Path::Unknown(&root)), "?");
+        // A key that could not be read: the object it is in.
+        assert_eq!(text(&Path::Unknown(&answers)), "answers");
+        assert_eq!(text(&Path::Unknown(&root)), ".");
         let declined = Path::Key(&root, "declined");
         assert_eq!(text(&Path::Index(&declined, 1)), "declined[1]");
         let third = Path::Index(&root, 3);
         assert_eq!(text(&third), "[3]");
-        assert_eq!(text(&Path::Key(&third, "a.rhai")), "[3].a.rhai");
+        assert_eq!(text(&Path::Key(&third, "a.rhai")), r#"[3]["a.rhai"]"#);
         assert_eq!(text(&Path::Index(&third, 0)), "[3][0]");
         // An empty key is a segment too.
         let empty = Path::Key(&root, "");
-        assert_eq!(text(&empty), "");
-        assert_eq!(text(&Path::Key(&empty, "x")), ".x");
+        assert_eq!(text(&empty), r#"[""]"#);
+        assert_eq!(text(&Path::Key(&empty, "x")), r#"[""].x"#);
+        // Untrusted keys are escaped and shortened.
+        let odd = Path::Key(&answers, "q\n1\u{202e}");
+        assert_eq!(text(&odd), r#"answers["q\n1\u{202e}"]"#);
+        let long = "a".repeat(1 << 20);
+        assert_eq!(
+            text(&Path::Key(&answers, &long)),
+            format!("answers[\"{}…\"]", "a".repeat(crate::QUOTE_LIMIT))
+        );
     }
 
     /// The innermost level records the path; outer levels leave it.
@@ -423,8 +514,10 @@ mod tests {
         let consent = Path::Key(&root, "consent");
         track.fail(&Path::Key(&consent, "notice"));
         track.fail(&consent);
-        track.fail(&root);
-        assert_eq!(track.path(), "consent.notice");
+        track.fail_with(&root, "m".into(), "h");
+        let failure = track.failure();
+        assert_eq!(failure.path, "consent.notice");
+        assert!(failure.reason.is_none());
     }
 
     #[test]

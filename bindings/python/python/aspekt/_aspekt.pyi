@@ -1,6 +1,6 @@
 """The native module (Rust, pyo3). Private: use the `aspekt` package."""
 
-from typing import Dict, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple, Union
 
 MISSING: int
 ENGINE_VERSION: str
@@ -81,7 +81,7 @@ class Evaluator:
     def warnings(self) -> List[Diagnostic]: ...
     def info_json(self) -> str: ...
     def definition_json(self) -> str: ...
-    def evaluate_json(self, request: str) -> str: ...
+    def evaluate_json(self, request: Union[str, bytes]) -> str: ...
     def evaluate(
         self,
         answers: Dict[str, object],

@@ -338,10 +338,12 @@ class Evaluator:
         )
         return Report(report, self)
 
-    def evaluate_json(self, request: str) -> str:
-        """Evaluates a JSON request (the CLI's and WASM's request shape) and
-        returns the report JSON, exactly as the engine's ``evaluate_json``.
-        Raises :class:`RequestError`; its ``json`` is the error envelope."""
+    def evaluate_json(self, request: Union[str, bytes]) -> str:
+        """Evaluates a JSON request (the CLI's and WASM's request shape), as
+        ``str`` or UTF-8 ``bytes``, and returns the report JSON, exactly as
+        the engine's ``evaluate_json``. Raises :class:`RequestError`; its
+        ``json`` is the error envelope (``malformed_json`` at path ``.``
+        for bytes that are not UTF-8)."""
         return self._native.evaluate_json(request)
 
     # -- study data

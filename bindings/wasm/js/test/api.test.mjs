@@ -444,12 +444,13 @@ describe("errors", () => {
 });
 
 describe("the raw ABI", () => {
-  test("invalid UTF-8 input is an invalid_request envelope", () => {
+  test("invalid UTF-8 input is a malformed_json envelope at the root path", () => {
     const out = raw(aspekt, "aspekt_compile", [], new Uint8Array([0x7b, 0xff, 0x7d]));
     const e = errorFromEnvelope(out);
     assert.ok(e instanceof RequestError);
-    assert.equal(e.code, "invalid_request");
-    assert.match(e.message, /not UTF-8 \(byte 1\)/);
+    assert.equal(e.code, "malformed_json");
+    assert.equal(e.path, ".");
+    assert.equal(e.message, "the request is not valid JSON (line 1): it is not UTF-8 text");
   });
 
   test("an empty input is read as an empty string", () => {
