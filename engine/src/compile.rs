@@ -1645,6 +1645,10 @@ pub(crate) fn quote_list(items: &[&str]) -> String {
         .join(", ")
 }
 
+/// Names longer than this get no suggestion (the distance would cost the
+/// product of the lengths; no id of a real definition is this long).
+const SUGGEST_LIMIT: usize = 256;
+
 /// "did you mean `x`?" when a known name is close, else the fallback advice.
 pub(crate) fn suggest<'a>(
     name: &str,
@@ -1652,11 +1656,23 @@ pub(crate) fn suggest<'a>(
     fallback: &str,
 ) -> String {
     // Close means at most a third of the characters differ, so `q3` does not
-    // suggest `q1`; a tie suggests nothing rather than a guess.
+    // suggest `q1`; a tie suggests nothing rather than a guess. The edit
+    // distance is at least the difference in length, so a name far longer
+    // or shorter than a known one (a 50 MB id sent by a hostile request or
+    // definition) is passed over before the distance, which costs the
+    // product of the lengths, is computed.
+    let n = name.chars().count();
+    if n > SUGGEST_LIMIT {
+        return fallback.to_string();
+    }
     let mut close: Vec<(usize, &String)> = known
         .into_iter()
+        .filter(|k| {
+            let m = k.chars().count();
+            n.abs_diff(m) * 3 <= n.max(m)
+        })
         .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d > 0 && d * 3 <= k.chars().count().max(name.chars().count()))
+        .filter(|(d, k)| *d > 0 && d * 3 <= k.chars().count().max(n))
         .collect();
     crate::sorted::sort(&mut close);
     match close.as_slice() {
@@ -1701,6 +1717,15 @@ mod tests {
             "did you mean `frequency`?"
         );
         assert_eq!(suggest("zzz", &known, "define it"), "define it");
+        // Far longer names are passed over without computing a distance
+        // (a 1,000,000 × 1,000,000 table would not finish here).
+        let huge = "q".repeat(1_000_000);
+        let known_huge = vec![huge.clone() + "x", "frequency".to_string()];
+        assert_eq!(suggest(&huge, &known_huge, "define it"), "define it");
+        assert_eq!(
+            suggest("frequenc", &known_huge, "x"),
+            "did you mean `frequency`?"
+        );
     }
 
     #[test]

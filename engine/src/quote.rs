@@ -113,20 +113,9 @@ pub fn key_path(field: &str, key: &str) -> String {
     out
 }
 
-/// "did you mean `x`?" for an untrusted name, as `compile::suggest` gives
-/// it, but only for a name of a readable length: the edit distance costs
-/// the product of the lengths, and an id no longer than ids are cannot be
-/// close to a 50 MB one.
-pub(crate) fn suggest<'a>(
-    name: &str,
-    known: impl IntoIterator<Item = &'a String>,
-    fallback: &str,
-) -> String {
-    if name.len() > 4 * QUOTE_LIMIT {
-        return fallback.to_string();
-    }
-    crate::compile::suggest(name, known, fallback)
-}
+/// "did you mean `x`?" for an untrusted name (cheap for names of any
+/// length: see `compile::suggest`).
+pub(crate) use crate::compile::suggest;
 
 fn escape(c: char, out: &mut String) {
     match c {
