@@ -51,6 +51,9 @@ impl Default for Budget {
 pub(crate) struct Meter {
     spent: Arc<AtomicU64>,
     budget: Budget,
+    /// The count at which this meter stops: the budget's steps, or fewer
+    /// for a capped meter.
+    stop: u64,
 }
 
 impl Meter {
@@ -58,18 +61,30 @@ impl Meter {
         Meter {
             spent: Arc::new(AtomicU64::new(0)),
             budget,
+            stop: budget.steps,
+        }
+    }
+
+    /// A meter sharing this one's count that stops after at most `steps`
+    /// more (or when this one does).
+    pub(crate) fn capped(&self, steps: u64) -> Self {
+        let now = self.spent.load(Ordering::Relaxed);
+        Meter {
+            spent: Arc::clone(&self.spent),
+            budget: self.budget,
+            stop: now.saturating_add(steps).min(self.stop),
         }
     }
 
     /// Spends `n` steps; `false` once the budget is exhausted.
     pub(crate) fn spend(&self, n: u64) -> bool {
         let before = self.spent.fetch_add(n, Ordering::Relaxed);
-        before.saturating_add(n) <= self.budget.steps
+        before.saturating_add(n) <= self.stop
     }
 
     /// Whether the steps have run out.
     pub(crate) fn exhausted(&self) -> bool {
-        self.spent.load(Ordering::Relaxed) > self.budget.steps
+        self.spent.load(Ordering::Relaxed) > self.stop
     }
 
     pub(crate) fn budget(&self) -> Budget {
@@ -94,6 +109,24 @@ mod tests {
         assert!(!m.spend(1));
         assert!(m.exhausted());
         assert!(!m.spend(0));
+    }
+
+    #[test]
+    fn a_capped_meter_stops_first_and_spends_from_the_same_count() {
+        let m = Meter::new(Budget {
+            steps: 100,
+            memory: 0,
+        });
+        assert!(m.spend(10));
+        let c = m.capped(5);
+        assert!(c.spend(5));
+        assert!(!c.spend(1));
+        assert!(c.exhausted());
+        assert!(!m.exhausted(), "the cap is the capped meter's only");
+        assert!(m.spend(84));
+        assert!(!m.spend(1));
+        // A cap never reaches beyond the budget.
+        assert!(m.capped(1_000).exhausted());
     }
 
     #[test]

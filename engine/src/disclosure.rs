@@ -44,9 +44,8 @@ use crate::budget::Meter;
 use crate::compile::BUILTIN_AUDIENCES;
 use crate::plan::{Choice, Chosen, ResultPlan, ScorePlan, ScoreValue};
 
-/// An analysis whose state bound exceeds the memory budget this many times
-/// over is not attempted (it would only run into the budget, slowly).
-const HOPELESS: f64 = 10.0;
+/// Steps the joint analysis of a component with an obvious leak may spend.
+const AFTER_OBVIOUS: u64 = 1_000_000;
 /// Bytes a state costs in a state set besides its slots: the vector's
 /// header and allocation, and the set's own entry.
 const STATE_OVERHEAD: usize = 48;
@@ -163,6 +162,7 @@ pub(crate) struct Analysis {
 }
 
 /// What the analysis needs from the compiled plan.
+#[derive(Clone, Copy)]
 pub(crate) struct Input<'a> {
     pub(crate) scores: &'a [ScorePlan],
     pub(crate) results: &'a [ResultPlan],
@@ -244,14 +244,25 @@ pub(crate) fn analyse(input: &Input<'_>) -> Analysis {
             .collect();
         let first = out.report.results.len();
         for component in components(input, &visible) {
-            // Obvious leaks first: they need no search, and a component
-            // with one is rejected whatever the joint analysis would add.
+            // Obvious leaks first: they need no search. A component with one
+            // is rejected whatever the joint analysis adds, so that analysis
+            // then only gets a small part of the budget: enough to report
+            // every leak of a small definition, not enough to make a large
+            // one slow.
             if !open {
                 let before = out.leaks.len();
                 for &ri in &component {
                     obvious_leaks(input, audience, ri, &mut out.leaks);
                 }
                 if out.leaks.len() > before {
+                    let capped = input.meter.capped(AFTER_OBVIOUS);
+                    let small = Input {
+                        meter: &capped,
+                        ..*input
+                    };
+                    if let Ok(observations) = exact(&small, &component) {
+                        record(input, audience, &component, &observations, &mut out.leaks);
+                    }
                     continue;
                 }
             }
@@ -701,7 +712,7 @@ type ClassKey = Vec<(usize, u64, bool, i64, Vec<i64>)>;
 
 /// Observations: outcome vector (one slot per component result) → per item,
 /// the codes that can lead to it.
-type Observations = std::collections::BTreeMap<Vec<u64>, VecMap<usize, VecSet<i64>>>;
+type Observations = VecMap<Vec<u64>, VecMap<usize, VecSet<i64>>>;
 
 /// Layout of the DP state for one component.
 struct Layout<'a> {
@@ -883,125 +894,6 @@ impl<'a> Layout<'a> {
         Ok(())
     }
 
-    /// An upper bound on the number of states after any step.
-    ///
-    /// Items are grouped into blocks by the set of component scores they
-    /// belong to. Every score's accumulator is the sum of its blocks'
-    /// accumulators, so the state is a function of the blocks' own
-    /// (answered, weight, sum) triples: the product over live blocks of the
-    /// triples each can reach bounds it, times the outcomes of results
-    /// already determined. Scores that share items (a subscale and its
-    /// total) are thereby not counted as independent.
-    fn bound(&self, steps: &[Step], order: &[usize]) -> f64 {
-        // Block of each item: the sorted positions of the scores it is in.
-        let mut blocks: VecMap<Vec<usize>, Vec<(usize, usize)>> = VecMap::new();
-        for (step, item) in order.iter().enumerate() {
-            let Some(st) = steps.get(step) else { continue };
-            let mut key: Vec<usize> = st.touch.iter().map(|(pos, _)| *pos).collect();
-            crate::sorted::sort(&mut key);
-            key.dedup();
-            let first = st.touch.first().copied();
-            if let Some((pos, ti)) = first {
-                blocks.update(key, Vec::new, |b| b.push((*item, pos * 1_000_000 + ti)));
-            }
-        }
-        // Per block: the triples it can reach on its own.
-        let block_states = |members: &[(usize, usize)]| -> f64 {
-            fn gcd(a: i64, b: i64) -> i64 {
-                if b == 0 { a.abs() } else { gcd(b, a % b) }
-            }
-            let mut ruled = false;
-            let mut n = 0.0f64;
-            let mut range: i64 = 0;
-            let mut weight_sum: i64 = 0;
-            let mut g: i64 = 0;
-            let mut weights = VecSet::new();
-            for &(_, code) in members {
-                let (pos, ti) = (code / 1_000_000, code % 1_000_000);
-                let Some(p) = self.scores.get(pos).and_then(|s| self.input.scores.get(*s)) else {
-                    continue;
-                };
-                let Some(t) = p.terms.get(ti) else { continue };
-                ruled |= p.rule.is_some();
-                n += 1.0;
-                let lo = t.contribution(t.codes.first().copied().unwrap_or(0));
-                let hi = t.contribution(t.codes.last().copied().unwrap_or(0));
-                range = range.saturating_add((hi - lo).abs());
-                weight_sum = weight_sum.saturating_add(t.weight);
-                g = gcd(g, t.weight);
-                weights.insert(t.weight);
-            }
-            if ruled {
-                return members
-                    .iter()
-                    .map(|&(item, _)| (codes_of(self.input, item).len() + 1) as f64)
-                    .product();
-            }
-            // Contributions differ by multiples of the weights' gcd, so a
-            // block's sums take at most range / g + 1 values; its weight
-            // totals at most Σ weights / g + 1 (1 when all weights agree,
-            // since the total then follows from the count answered).
-            let g = g.max(1);
-            let sums = (range / g) as f64 + 1.0;
-            let totals = if weights.len() <= 1 {
-                1.0
-            } else {
-                (weight_sum / g) as f64 + 1.0
-            };
-            // The triple is also a function of the block's answers.
-            let answers: f64 = members
-                .iter()
-                .map(|&(item, _)| (codes_of(self.input, item).len() + 1) as f64)
-                .product();
-            ((n + 1.0) * sums * totals).min(answers)
-        };
-        let block_list: Vec<(Vec<usize>, f64, VecSet<usize>)> = blocks
-            .into_iter()
-            .map(|(key, members)| {
-                let states = block_states(&members);
-                let items = members.iter().map(|(i, _)| *i).collect();
-                (key, states, items)
-            })
-            .collect();
-        let mut started: VecSet<usize> = VecSet::new();
-        let mut cleared = vec![false; self.scores.len()];
-        let mut settled = vec![false; self.component.len()];
-        let mut worst: f64 = 1.0;
-        for (step, item) in steps.iter().zip(order) {
-            started.insert(*item);
-            for &ci in &step.settle {
-                if let Some(x) = settled.get_mut(ci) {
-                    *x = true;
-                }
-            }
-            for &pos in &step.clear {
-                if let Some(x) = cleared.get_mut(pos) {
-                    *x = true;
-                }
-            }
-            let live: f64 = block_list
-                .iter()
-                .filter(|(key, _, items)| {
-                    items.iter().any(|i| started.contains(i))
-                        && key
-                            .iter()
-                            .any(|pos| !cleared.get(*pos).copied().unwrap_or(true))
-                })
-                .map(|(_, states, _)| *states)
-                .product();
-            let outcomes: f64 = self
-                .component
-                .iter()
-                .zip(&settled)
-                .filter(|(_, d)| **d)
-                .filter_map(|(ri, _)| self.input.results.get(*ri))
-                .map(|r| (r.bands.len() + 1) as f64)
-                .product();
-            worst = worst.max(live * outcomes);
-        }
-        worst
-    }
-
     /// What each step of `order` touches, completes and clears.
     fn steps(&self, order: &[usize]) -> Vec<Step> {
         let step_of: VecMap<usize, usize> = order
@@ -1124,9 +1016,6 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Result<Observations, Stop> {
         let mut sequence = order(input, &layout, &items, rep);
         sequence.push(rep);
         let steps = layout.steps(&sequence);
-        if layout.bound(&steps, &sequence) > max_states as f64 * HOPELESS {
-            return Err(Stop::Memory);
-        }
         let Some((last, others)) = steps.split_last() else {
             continue;
         };
@@ -1161,14 +1050,15 @@ fn exact(input: &Input<'_>, component: &[usize]) -> Result<Observations, Stop> {
                 layout.apply(&mut n, last, choice);
                 layout.settle(&mut n, last)?;
                 let vector: Vec<u64> = n.get(layout.results_at..).unwrap_or_default().to_vec();
-                let entry = observations.entry(vector).or_default();
-                for &member in &members {
-                    entry.update(member, VecSet::new, |set| {
-                        if let Some(c) = choice {
-                            set.insert(c);
-                        }
-                    });
-                }
+                observations.update(vector, VecMap::new, |entry| {
+                    for &member in &members {
+                        entry.update(member, VecSet::new, |set| {
+                            if let Some(c) = choice {
+                                set.insert(c);
+                            }
+                        });
+                    }
+                });
             }
         }
     }

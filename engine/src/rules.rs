@@ -177,10 +177,12 @@ mod meter {
 }
 
 /// Calls a callback of the prelude, charging it one operation.
-fn call_back<const N: usize>(
+/// One instance for every arity (a slice, not an array): each instance
+/// carries Rhai's whole call machinery into the WebAssembly module.
+fn call_back(
     ctx: &NativeCallContext,
     f: &FnPtr,
-    args: [Dynamic; N],
+    args: &mut [Dynamic],
 ) -> Result<Dynamic, Box<EvalAltResult>> {
     if !meter::spend(1) {
         return Err(EvalAltResult::ErrorTooManyOperations(ctx.call_position()).into());
@@ -407,7 +409,7 @@ fn sorted_by(
     comparer: &FnPtr,
 ) -> Result<Array, Box<EvalAltResult>> {
     merge_sort(array, &mut |a, b| {
-        let v = call_back(ctx, comparer, [a.clone(), b.clone()])?;
+        let v = call_back(ctx, comparer, &mut [a.clone(), b.clone()])?;
         if let Ok(n) = v.as_int() {
             Ok(n.cmp(&0))
         } else if let Ok(first) = v.as_bool() {
@@ -518,7 +520,7 @@ fn standard(engine: &mut Engine) {
     });
     engine.register_fn("map", |ctx: NativeCallContext, a: &mut Array, f: FnPtr| {
         a.iter()
-            .map(|x| call_back(&ctx, &f, [x.clone()]))
+            .map(|x| call_back(&ctx, &f, &mut [x.clone()]))
             .collect::<Result<Array, _>>()
     });
     engine.register_fn(
@@ -526,7 +528,10 @@ fn standard(engine: &mut Engine) {
         |ctx: NativeCallContext, a: &mut Array, f: FnPtr| {
             let mut out = Array::new();
             for x in a.iter() {
-                if call_back(&ctx, &f, [x.clone()])?.as_bool().unwrap_or(false) {
+                if call_back(&ctx, &f, &mut [x.clone()])?
+                    .as_bool()
+                    .unwrap_or(false)
+                {
                     out.push(x.clone());
                 }
             }
@@ -537,7 +542,7 @@ fn standard(engine: &mut Engine) {
         "reduce",
         |ctx: NativeCallContext, a: &mut Array, f: FnPtr, init: Dynamic| {
             a.iter()
-                .try_fold(init, |acc, x| call_back(&ctx, &f, [acc, x.clone()]))
+                .try_fold(init, |acc, x| call_back(&ctx, &f, &mut [acc, x.clone()]))
         },
     );
 
@@ -865,8 +870,8 @@ fn name_curry(source: &str, e: ParseError) -> ParseError {
         source.lines().nth(line.saturating_sub(1)).is_some_and(|l| {
             l.chars()
                 .skip(column.saturating_sub(1))
-                .collect::<String>()
-                .starts_with("curry")
+                .take(5)
+                .eq("curry".chars())
         })
     };
     let curry = match &*kind {
