@@ -22,6 +22,19 @@ pub(crate) fn budget_help() -> &'static str {
     "simplify it: fewer items or codes per score, fewer results sharing items, or a rule that does less work per run; a host compiling only trusted definitions can raise `Options::budget`"
 }
 
+/// A rule problem found over a combination of score values that answers may
+/// not produce (the scores share items), reported only if the disclosure
+/// analysis cannot show that no answer set reaches it.
+pub(crate) struct Deferred {
+    /// The result's id.
+    result: String,
+    file: Option<Source>,
+    span: Range<usize>,
+    code: Code,
+    message: String,
+    help: String,
+}
+
 /// Where a rule's text comes from.
 pub(crate) enum Origin {
     /// A string value in the definition, at this span.
@@ -133,12 +146,51 @@ impl Checker<'_, '_> {
         message: String,
         help: &str,
     ) {
-        match self.rule_span(src, pos) {
-            (Some(file), span) => {
-                self.sink.error_in(&file, code, span, message).help(help);
+        let (file, span) = self.rule_span(src, pos);
+        self.emit(&Deferred {
+            result: String::new(),
+            file,
+            span,
+            code,
+            message,
+            help: help.to_string(),
+        });
+    }
+
+    fn emit(&mut self, d: &Deferred) {
+        match &d.file {
+            Some(file) => {
+                self.sink
+                    .error_in(file, d.code, d.span.clone(), d.message.clone())
+                    .help(d.help.clone());
             }
-            (None, span) => {
-                self.sink.error(code, Some(span), message).help(help);
+            None => {
+                self.sink
+                    .error(d.code, Some(d.span.clone()), d.message.clone())
+                    .help(d.help.clone());
+            }
+        }
+    }
+
+    /// Reports the rule problems found over score combinations that answers
+    /// may not produce, unless the disclosure analysis ran the rule over
+    /// every answer set of every audience that sees the result (`exact` or
+    /// `enumerated`) without a failure: then no answer set reaches them.
+    pub(crate) fn settle_deferred(&mut self, disclosure: &crate::disclosure::Disclosure) {
+        use crate::disclosure::Method;
+        for d in std::mem::take(&mut self.deferred) {
+            let findings: Vec<Method> = disclosure
+                .results
+                .iter()
+                .filter(|f| f.result == d.result)
+                .map(|f| f.method)
+                .collect();
+            let covered = !findings.is_empty()
+                && findings
+                    .iter()
+                    .all(|m| matches!(m, Method::Exact | Method::Enumerated));
+            if !covered || self.sink.has_errors() {
+                self.emit(&d);
             }
         }
     }
@@ -748,7 +800,35 @@ impl Checker<'_, '_> {
                 Code::UndeclaredOutcome => format!("declare it with [[result.outcome]], or return one of {}", quote_list(&declared)),
                 _ => "a result rule must return a declared outcome id or insufficient() for every value its scores can take, () included".to_string(),
             };
-            self.rule_error(src, None, code, message, &help);
+            // Scores that share items cannot take every combination of
+            // their values: the combination may be one no answer set
+            // gives. The disclosure analysis, which runs the rule over the
+            // answer sets themselves, decides (`settle_deferred`).
+            let shared = inputs.iter().enumerate().any(|(a, (x, _))| {
+                inputs.iter().skip(a + 1).any(|(y, _)| {
+                    let items = |i: &usize| -> VecSet<usize> {
+                        scores
+                            .get(*i)
+                            .and_then(Option::as_ref)
+                            .map(|p| p.terms.iter().map(|t| t.item).collect())
+                            .unwrap_or_default()
+                    };
+                    !items(x).is_disjoint(&items(y))
+                })
+            });
+            if shared {
+                let (file, span) = self.rule_span(src, None);
+                self.deferred.push(Deferred {
+                    result: rid.clone(),
+                    file,
+                    span,
+                    code,
+                    message,
+                    help,
+                });
+            } else {
+                self.rule_error(src, None, code, message, &help);
+            }
             return;
         }
         for o in r.outcomes.iter() {

@@ -218,6 +218,7 @@ fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Comp
         engine,
         meter,
         over_budget: Vec::new(),
+        deferred: Vec::new(),
         options,
         source,
         interview: def
@@ -238,6 +239,8 @@ pub(crate) struct Checker<'a, 's> {
     pub(crate) meter: Meter,
     /// What an `analysis_budget` diagnostic already names (each once).
     pub(crate) over_budget: Vec<String>,
+    /// Rule problems found over score combinations answers may not give.
+    pub(crate) deferred: Vec<crate::check_rules::Deferred>,
     pub(crate) options: &'a Options,
     pub(crate) source: &'a Source,
     /// Whether the definition is in interview mode.
@@ -754,6 +757,7 @@ impl Checker<'_, '_> {
         } else {
             self.disclosure(&def, &scores, &results, &audiences, &item_ids, mode)
         };
+        self.settle_deferred(&disclosure);
         Compiled {
             id: q.id.value().clone(),
             version: q.version.value().clone(),
@@ -910,13 +914,25 @@ impl Checker<'_, '_> {
                     .help(crate::check_rules::budget_help());
                 continue;
             }
-            let why = match u.stop {
-                Stop::Memory => format!(
-                    "its answer space{jointly} needs more states than the analysis may hold ({} MiB)",
-                    self.meter.budget().memory / (1024 * 1024)
-                ),
-                _ => "a rule it depends on, or one seen together with it, fails for some combination of answers, and a failed request is an observation too".to_string(),
-            };
+            if u.stop == Stop::RuleFailed {
+                self.sink
+                    .error(
+                        Code::RuleFailed,
+                        Some(r.id.span()),
+                        format!(
+                            "a rule of result `{}`{jointly} fails for some combination of answers, and `{}` would see the failed request",
+                            r.id.value(),
+                            u.audience,
+                        ),
+                    )
+                    .help("a rule must return a declared outcome, a number or insufficient() for every combination of answers, unanswered items included; test it with [[example]]s of unusual answers");
+                continue;
+            }
+            // What is left: the states would outgrow the memory budget.
+            let why = format!(
+                "its answer space{jointly} needs more states than the analysis may hold ({} MiB)",
+                self.meter.budget().memory / (1024 * 1024)
+            );
             self.sink
                 .error(
                     Code::DisclosureUnproven,

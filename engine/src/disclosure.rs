@@ -575,10 +575,13 @@ fn analyse_component(
             }
         }
     }
-    let waived = component
-        .iter()
-        .filter_map(|&r| input.results.get(r))
-        .all(|r| r.waiver.is_some());
+    // A rule that fails for a real answer set is an observation found, not
+    // a proof that could not be made: no waiver releases it.
+    let waived = stop != Stop::RuleFailed
+        && component
+            .iter()
+            .filter_map(|&r| input.results.get(r))
+            .all(|r| r.waiver.is_some());
     if waived {
         let released: Vec<usize> = component
             .iter()
@@ -598,7 +601,11 @@ fn analyse_component(
         if leaking.contains(&r) {
             continue;
         }
-        if input.results.get(r).is_some_and(|r| r.waiver.is_none()) {
+        if input
+            .results
+            .get(r)
+            .is_some_and(|r| r.waiver.is_none() || stop == Stop::RuleFailed)
+        {
             out.unproven.push(Unproven {
                 result: r,
                 audience: audience.to_string(),

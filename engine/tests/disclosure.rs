@@ -1170,3 +1170,54 @@ fn a_scale_of_two_thousand_codes_stays_within_the_compile_budget() {
 fn many_copies_of_one_rule_stay_within_the_compile_budget() {
     within_budget("64 copies", rule_copies(64));
 }
+
+/// Scores `a` = q1 and `b` = q1 + q2 share an item, so a > b never happens
+/// (codes 1–4; both must be answered). A rule that fails only there
+/// was rejected for what it does over combinations no answer set gives; the
+/// analysis over the answer sets now decides. The same rule failing where
+/// answers do reach is rejected, and no waiver releases it.
+fn shared_scores_rule(trap: &str, extra: &str) -> String {
+    cat(&[
+        head(""),
+        scale("four", &[1, 2, 3, 4]),
+        item("q1", "four", None),
+        item("q2", "four", None),
+        sum("a", &["q1"]),
+        sum("b", &["q1", "q2"]),
+        ruled(
+            "mix",
+            &["a", "b"],
+            &format!(
+                "if scores.a == () || scores.b == () {{ \"x\" }} else if {trap} {{ throw \"trap\" }} else if scores.b > 5 {{ \"y\" }} else {{ \"x\" }}"
+            ),
+            &["x", "y"],
+            extra,
+        ),
+    ])
+}
+
+#[test]
+fn a_rule_failing_only_where_no_answer_set_reaches_compiles() {
+    let e = compiles(&shared_scores_rule("scores.a > scores.b", ""));
+    assert!(
+        e.disclosure()
+            .results
+            .iter()
+            .all(|f| f.method == Method::Enumerated),
+        "{:?}",
+        e.disclosure()
+    );
+}
+
+#[test]
+fn a_rule_failing_where_answers_reach_is_rejected_even_with_a_waiver() {
+    let trap = "scores.a == 2.0 && scores.b == 4.0";
+    for extra in ["", "waiver = \"please\""] {
+        let errs = errors(&shared_scores_rule(trap, extra));
+        assert!(
+            errs.iter().any(|d| d.code == Code::RuleFailed),
+            "{}",
+            aspekt::render_plain(&errs)
+        );
+    }
+}
