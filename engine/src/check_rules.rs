@@ -147,27 +147,23 @@ impl Checker<'_, '_> {
         help: &str,
     ) {
         let (file, span) = self.rule_span(src, pos);
-        self.emit(&Deferred {
-            result: String::new(),
-            file,
-            span,
-            code,
-            message,
-            help: help.to_string(),
-        });
+        self.emit(file, span, code, message, help.to_string());
     }
 
-    fn emit(&mut self, d: &Deferred) {
-        match &d.file {
+    fn emit(
+        &mut self,
+        file: Option<Source>,
+        span: Range<usize>,
+        code: Code,
+        message: String,
+        help: String,
+    ) {
+        match file {
             Some(file) => {
-                self.sink
-                    .error_in(file, d.code, d.span.clone(), d.message.clone())
-                    .help(d.help.clone());
+                self.sink.error_in(&file, code, span, message).help(help);
             }
             None => {
-                self.sink
-                    .error(d.code, Some(d.span.clone()), d.message.clone())
-                    .help(d.help.clone());
+                self.sink.error(code, Some(span), message).help(help);
             }
         }
     }
@@ -179,18 +175,15 @@ impl Checker<'_, '_> {
     pub(crate) fn settle_deferred(&mut self, disclosure: &crate::disclosure::Disclosure) {
         use crate::disclosure::Method;
         for d in std::mem::take(&mut self.deferred) {
-            let findings: Vec<Method> = disclosure
+            let mut findings = disclosure
                 .results
                 .iter()
                 .filter(|f| f.result == d.result)
-                .map(|f| f.method)
-                .collect();
-            let covered = !findings.is_empty()
-                && findings
-                    .iter()
-                    .all(|m| matches!(m, Method::Exact | Method::Enumerated));
+                .peekable();
+            let covered = findings.peek().is_some()
+                && findings.all(|f| matches!(f.method, Method::Exact | Method::Enumerated));
             if !covered || self.sink.has_errors() {
-                self.emit(&d);
+                self.emit(d.file, d.span, d.code, d.message, d.help);
             }
         }
     }
@@ -804,16 +797,17 @@ impl Checker<'_, '_> {
             // their values: the combination may be one no answer set
             // gives. The disclosure analysis, which runs the rule over the
             // answer sets themselves, decides (`settle_deferred`).
+            let terms = |i: &usize| {
+                scores
+                    .get(*i)
+                    .and_then(Option::as_ref)
+                    .map_or(&[][..], |p| p.terms.as_slice())
+            };
             let shared = inputs.iter().enumerate().any(|(a, (x, _))| {
                 inputs.iter().skip(a + 1).any(|(y, _)| {
-                    let items = |i: &usize| -> VecSet<usize> {
-                        scores
-                            .get(*i)
-                            .and_then(Option::as_ref)
-                            .map(|p| p.terms.iter().map(|t| t.item).collect())
-                            .unwrap_or_default()
-                    };
-                    !items(x).is_disjoint(&items(y))
+                    terms(x)
+                        .iter()
+                        .any(|t| terms(y).iter().any(|u| u.item == t.item))
                 })
             });
             if shared {

@@ -870,13 +870,13 @@ impl Checker<'_, '_> {
                     Code::Disclosure,
                     Some(r.id.span()),
                     format!(
-                        "result `{}` lists selected items, and `{}` would see it: selections are shared only between the participant and the counsellor, who make them together",
+                        "result `{}` lists selected items, and `{}` would see it: selections are shared only by the participant and the counsellor",
                         r.id.value(),
                         sel.audience
                     ),
                 )
                 .help(format!(
-                    "remove `{}` from the result's audiences; release a banded result to it instead, which the disclosure analysis checks",
+                    "remove `{}` from the result's audiences; release a banded result to it instead",
                     sel.audience
                 ));
         }
@@ -925,7 +925,7 @@ impl Checker<'_, '_> {
                             u.audience,
                         ),
                     )
-                    .help("a rule must return a declared outcome, a number or insufficient() for every combination of answers, unanswered items included; test it with [[example]]s of unusual answers");
+                    .help("a rule must return a declared outcome, a number or insufficient() for every combination of answers, unanswered items included");
                 continue;
             }
             // What is left: the states would outgrow the memory budget.

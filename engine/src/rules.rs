@@ -863,16 +863,13 @@ fn compile_limited(engine: &Engine, scope: &Scope<'_>, source: &str) -> Result<A
 /// name of a property" (`f.curry(x)`).
 fn name_curry(source: &str, e: ParseError) -> ParseError {
     let ParseError(kind, pos) = e;
+    // The position of the property Rhai expected: where `curry` stands.
     let at_curry = || {
         let (Some(line), Some(column)) = (pos.line(), pos.position()) else {
             return false;
         };
-        source.lines().nth(line.saturating_sub(1)).is_some_and(|l| {
-            l.chars()
-                .skip(column.saturating_sub(1))
-                .take(5)
-                .eq("curry".chars())
-        })
+        let at = crate::compile::offset_of(source, line, column);
+        source.get(at..).is_some_and(|t| t.starts_with("curry"))
     };
     let curry = match &*kind {
         ParseErrorType::BadInput(LexError::ImproperSymbol(symbol, _)) => symbol == "curry",
