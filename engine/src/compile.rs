@@ -880,9 +880,6 @@ impl Checker<'_, '_> {
                     sel.audience
                 ));
         }
-        // One budget diagnostic per result: the budget is shared, so every
-        // audience after the first would only repeat it.
-        let mut budget_named: Vec<usize> = Vec::new();
         for u in unproven {
             let Some(r) = def.results.get(u.result) else {
                 continue;
@@ -897,10 +894,14 @@ impl Checker<'_, '_> {
                 String::new()
             };
             if u.stop == Stop::Steps {
-                if budget_named.contains(&u.result) {
+                // One budget diagnostic per result (`over_budget`, shared
+                // with the rule checks): the budget is shared, so every
+                // audience after the first would only repeat it.
+                let what = format!("result `{}`", r.id.value());
+                if self.over_budget.contains(&what) {
                     continue;
                 }
-                budget_named.push(u.result);
+                self.over_budget.push(what);
                 self.sink
                     .error(
                         Code::AnalysisBudget,

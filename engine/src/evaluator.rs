@@ -327,7 +327,7 @@ impl Evaluator {
                     ErrorCode::UnknownItem,
                     path(),
                     format!("`{}` has no item {}", c.id, quote(item)),
-                    crate::quote::suggest(
+                    crate::compile::suggest(
                         item,
                         &c.item_ids,
                         "answer only the definition's items (see its form)",

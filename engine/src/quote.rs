@@ -113,10 +113,6 @@ pub fn key_path(field: &str, key: &str) -> String {
     out
 }
 
-/// "did you mean `x`?" for an untrusted name (cheap for names of any
-/// length: see `compile::suggest`).
-pub(crate) use crate::compile::suggest;
-
 fn escape(c: char, out: &mut String) {
     match c {
         '\\' => out.push_str("\\\\"),

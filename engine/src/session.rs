@@ -177,7 +177,7 @@ impl Index {
                 ErrorCode::UnknownItem,
                 Some(key_path("answers", item)),
                 format!("`{}` has no item {}", self.id, quote(item)),
-                crate::quote::suggest(
+                crate::compile::suggest(
                     item,
                     self.items.iter().map(|i| &i.id),
                     "answer only the definition's items (see its form)",

@@ -1046,35 +1046,24 @@ fn a_waiver_cannot_cover_a_leak_found_for_the_result_alone() {
 /// Class 4: definitions that kept the analysis busy for tens of seconds.
 /// Each must end in a diagnostic or a proof within the compile budget.
 fn yes_no_sum(n: usize) -> String {
-    let ids: Vec<String> = (1..=n).map(|i| format!("q{i}")).collect();
-    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    let mut text = cat(&[head(""), scale("yn", &[0, 1])]);
-    for id in &ids {
-        text.push_str(&item(id, "yn", None));
-    }
-    text.push_str(&sum("s", &ids));
-    let n = n as f64;
-    text.push_str(&banded(
-        "level",
-        "s",
-        PC,
-        &[
-            ("low", 0.0, (n / 2.0).floor()),
-            ("high", (n / 2.0).floor() + 1.0, n),
-        ],
-        "",
-    ));
-    text
+    halved_sum(&[0, 1], n)
 }
 
 fn wide_scale(codes: i64) -> String {
-    let all: Vec<i64> = (0..codes).collect();
-    let mut text = cat(&[head(""), scale("wide", &all)]);
-    for id in ["q1", "q2", "q3"] {
-        text.push_str(&item(id, "wide", None));
+    halved_sum(&(0..codes).collect::<Vec<_>>(), 3)
+}
+
+/// A sum over `n` items on one scale of `codes` (starting at 0), banded
+/// into its lower and upper half.
+fn halved_sum(codes: &[i64], n: usize) -> String {
+    let ids: Vec<String> = (1..=n).map(|i| format!("q{i}")).collect();
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    let mut text = cat(&[head(""), scale("codes", codes)]);
+    for id in &ids {
+        text.push_str(&item(id, "codes", None));
     }
-    text.push_str(&sum("s", &["q1", "q2", "q3"]));
-    let top = (3 * (codes - 1)) as f64;
+    text.push_str(&sum("s", &ids));
+    let top = (n as i64 * codes.iter().max().copied().unwrap_or(0)) as f64;
     text.push_str(&banded(
         "level",
         "s",
