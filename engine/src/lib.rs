@@ -27,51 +27,40 @@
 
 #![deny(missing_docs)]
 
-pub mod api;
-pub mod batch;
-mod budget;
-mod check_rules;
-mod check_strongest;
+// The stages, in pipeline order. A stage imports only the stages above it
+// (see the module map in book/src/contributing.md).
 mod compile;
-mod diagnostic;
-mod disclosure;
-mod error;
-mod evaluator;
-mod form;
-pub mod library;
-pub mod model;
+mod definition;
+mod evaluate;
 mod plan;
-mod quote;
-mod read;
-mod report;
-mod request;
+mod present;
 mod rules;
-mod schema;
-mod session;
-mod sorted;
-mod span;
-mod testing;
-mod toml_text;
-mod transparency;
+mod source;
+mod surface;
 
-pub use budget::Budget;
-pub use compile::{CompileError, Options, check, check_with, compile, compile_with};
-pub use diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
-#[cfg(feature = "pretty")]
-pub use diagnostic::{render_pretty, render_pretty_sources};
-pub use disclosure::{Disclosure, Method, OutcomeFinding, ResultFinding};
-pub use error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
-pub use evaluator::Evaluator;
-pub use form::{Form, FormItem, FormOption, FormTopic};
-pub use quote::{QUOTE_LIMIT, Quoted, key_path, quote};
-pub use report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
-pub use request::{Answers, Consent, Request};
+pub use definition::model;
+pub use evaluate::batch;
+pub use surface::{api, library};
+
+pub use compile::{CompileError, Options};
+pub use evaluate::error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
+pub use evaluate::evaluator::Evaluator;
+pub use evaluate::examples::ExampleOutcome;
+pub use evaluate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
+pub use evaluate::request::{Answers, Consent, Request};
+pub use evaluate::session::{Progress, Session};
+pub use plan::disclosure::{Disclosure, Method, OutcomeFinding, ResultFinding};
+pub use present::form::{Form, FormItem, FormOption, FormTopic};
+pub use present::transparency::{ResultVisibility, Transparency};
 pub use rules::Limits;
-pub use schema::{SchemaKind, json_schema};
-pub use session::{Progress, Session};
-pub use span::{LineCol, Source};
-pub use testing::ExampleOutcome;
-pub use transparency::{ResultVisibility, Transparency};
+pub use rules::budget::Budget;
+pub use source::diagnostic::{Code, Diagnostic, Related, Severity, render_plain};
+#[cfg(feature = "pretty")]
+pub use source::diagnostic::{render_pretty, render_pretty_sources};
+pub use source::quote::{QUOTE_LIMIT, Quoted, key_path, quote};
+pub use source::span::{LineCol, Source};
+pub use surface::compile::{check, check_with, compile, compile_with};
+pub use surface::schema::{SchemaKind, json_schema};
 
 /// The engine's version, as written into every report.
 pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,27 +1,31 @@
+//! Stage 5, compile.
+//!
 //! Compiling a definition: parse, validate, resolve, analyse, stamp.
 
-use crate::sorted::VecMap;
+mod rules;
+mod strongest;
+
+use crate::source::sorted::VecMap;
 use std::fmt;
 use std::ops::Range;
-use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
 
-use crate::budget::{Budget, Meter};
-use crate::diagnostic::{Code, Diagnostic, Sink};
-use crate::disclosure::Disclosure;
-use crate::evaluator::{Compiled, Evaluator, Neutral};
-use crate::model::{Aggregate, Definition, Mode, Text};
+use crate::definition::model::BUILTIN_AUDIENCES;
+use crate::definition::model::{Aggregate, Definition, Mode, Text};
+use crate::plan::compiled::{Compiled, Neutral};
+use crate::plan::disclosure::Disclosure;
 use crate::plan::{BandPlan, ResultPlan, ScalePlan, ScorePlan, TermPlan};
 use crate::rules::Limits;
-use crate::span::{Source, Sp};
+use crate::rules::budget::{Budget, Meter};
+use crate::source::diagnostic::{Code, Diagnostic, Sink};
+use crate::source::span::{Source, Sp};
+use crate::source::words::{fmt_num, quote_list, suggest, summarize};
 
 /// Band ids the format reserves for result statuses.
 pub(crate) const RESERVED_OUTCOMES: [&str; 2] = ["declined", "insufficient"];
 /// The largest magnitude of an answer code.
 pub(crate) const MAX_CODE: i64 = 1_000_000;
-/// Audiences every definition knows.
-pub(crate) const BUILTIN_AUDIENCES: [&str; 2] = ["participant", "counsellor"];
 /// How many intermediate states the reachable-value analysis may use per score.
 pub(crate) const REACH_BUDGET: usize = 2_000_000;
 
@@ -32,7 +36,7 @@ pub struct CompileError {
     source: Source,
     /// Further sources diagnostics point into (rule files).
     others: Vec<Source>,
-    diagnostics: Vec<Diagnostic>,
+    pub(crate) diagnostics: Vec<Diagnostic>,
 }
 
 impl CompileError {
@@ -57,7 +61,7 @@ impl CompileError {
     pub fn render(&self, color: bool) -> String {
         let mut sources = vec![self.source.clone()];
         sources.extend(self.others.iter().cloned());
-        crate::diagnostic::render_pretty_sources(&sources, &self.diagnostics, color)
+        crate::source::diagnostic::render_pretty_sources(&sources, &self.diagnostics, color)
     }
 }
 
@@ -83,17 +87,6 @@ impl fmt::Display for CompileError {
 
 impl std::error::Error for CompileError {}
 
-/// Compiles a TOML definition into an [`Evaluator`].
-///
-/// ```
-/// let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../definitions/who5/definition.toml")).unwrap();
-/// let evaluator = aspekt::compile(&aspekt::Source::new("who5.toml", text)).unwrap();
-/// assert_eq!(evaluator.id(), "who5");
-/// ```
-pub fn compile(source: &Source) -> Result<Evaluator, CompileError> {
-    compile_with(source, &Options::default())
-}
-
 /// How to compile: sandbox limits, the compile budget, and the files a
 /// definition may name.
 #[derive(Clone, Debug, Default)]
@@ -104,7 +97,7 @@ pub struct Options {
     pub budget: Budget,
     /// Files a definition names with `rule_file`, by path relative to the
     /// definition (e.g. `strongest.rhai`). The engine reads no files itself.
-    pub files: crate::model::VecMap<String, String>,
+    pub files: crate::definition::model::VecMap<String, String>,
 }
 
 impl Options {
@@ -115,10 +108,11 @@ impl Options {
     }
 }
 
-/// Compiles a definition with options. A source whose name ends in `.rhai`
-/// is a definition written in Rhai: a script returning the definition as an
-/// object map, which compiles to the same model as TOML.
-pub fn compile_with(source: &Source, options: &Options) -> Result<Evaluator, CompileError> {
+/// Compiles a definition into its plan (see [`crate::compile_with`]). A
+/// source whose name ends in `.rhai` is a definition written in Rhai: a
+/// script returning the definition as an object map, which compiles to the
+/// same model as TOML.
+pub(crate) fn compile_plan(source: &Source, options: &Options) -> Result<Compiled, CompileError> {
     if source.name().ends_with(".rhai") {
         return compile_script(source, options);
     }
@@ -128,7 +122,7 @@ pub fn compile_with(source: &Source, options: &Options) -> Result<Evaluator, Com
     match compiled {
         Some(mut c) if !sink.has_errors() => {
             c.warnings = sink.into_vec();
-            Ok(Evaluator::from_compiled(c))
+            Ok(c)
         }
         _ => Err(CompileError {
             source: source.clone(),
@@ -141,7 +135,7 @@ pub fn compile_with(source: &Source, options: &Options) -> Result<Evaluator, Com
 /// Runs a definition script in the sandbox, renders the map it returns as
 /// TOML, and compiles that. Diagnostics point into the generated TOML, which
 /// the error carries for rendering.
-fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, CompileError> {
+fn compile_script(script: &Source, options: &Options) -> Result<Compiled, CompileError> {
     let engine = crate::rules::engine(&Limits::for_definitions());
     let fail = |span: Range<usize>, message: String, help: &str| {
         let mut sink = Sink::new(script);
@@ -154,7 +148,7 @@ fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, Compi
         }
     };
     let value = crate::rules::run_definition_script(&engine, script.text()).map_err(|(pos, message)| {
-        let offset = pos.map_or(0, |(l, c)| offset_of(script.text(), l, c));
+        let offset = pos.map_or(0, |(l, c)| crate::source::span::offset_of(script.text(), l, c));
         fail(
             offset..offset,
             format!("the definition script fails: {message}"),
@@ -162,7 +156,7 @@ fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, Compi
         )
     })?;
     let text = crate::rules::definition_table(&value)
-        .map(|table| crate::toml_text::document(&table))
+        .map(|table| crate::definition::toml_text::document(&table))
         .map_err(|e| {
             fail(
                 0..0,
@@ -171,43 +165,14 @@ fn compile_script(script: &Source, options: &Options) -> Result<Evaluator, Compi
             )
         })?;
     let generated = Source::new(format!("{} (as TOML)", script.name()), text);
-    compile_with(&generated, options)
-}
-
-/// The byte offset of a 1-based line and column (in characters).
-pub(crate) fn offset_of(text: &str, line: usize, column: usize) -> usize {
-    let mut offset = 0;
-    for (i, l) in text.split_inclusive('\n').enumerate() {
-        if i + 1 == line {
-            return offset
-                + l.char_indices()
-                    .nth(column.saturating_sub(1))
-                    .map_or(l.len(), |(b, _)| b);
-        }
-        offset += l.len();
-    }
-    text.len()
-}
-
-/// Every diagnostic of a definition, errors and warnings, without keeping the
-/// evaluator.
-pub fn check(source: &Source) -> Vec<Diagnostic> {
-    check_with(source, &Options::default())
-}
-
-/// Like [`check`], with options.
-pub fn check_with(source: &Source, options: &Options) -> Vec<Diagnostic> {
-    match compile_with(source, options) {
-        Ok(e) => e.warnings().to_vec(),
-        Err(e) => e.diagnostics,
-    }
+    compile_plan(&generated, options)
 }
 
 /// Checks and resolves the whole definition. Returns `None` only when the
 /// text could not be parsed; otherwise a best-effort plan whose validity the
 /// sink's errors decide.
 fn build(source: &Source, sink: &mut Sink<'_>, options: &Options) -> Option<Compiled> {
-    let def = crate::read::definition(source, sink)?;
+    let def = crate::definition::read::definition(source, sink)?;
     // The compiler's own engine spends from the compile budget with every
     // operation; the evaluator gets a fresh one without the meter.
     let meter = Meter::new(options.budget);
@@ -240,7 +205,7 @@ pub(crate) struct Checker<'a, 's> {
     /// What an `analysis_budget` diagnostic already names (each once).
     pub(crate) over_budget: Vec<String>,
     /// Rule problems found over score combinations answers may not give.
-    pub(crate) deferred: Vec<crate::check_rules::Deferred>,
+    pub(crate) deferred: Vec<crate::compile::rules::Deferred>,
     pub(crate) options: &'a Options,
     pub(crate) source: &'a Source,
     /// Whether the definition is in interview mode.
@@ -793,7 +758,7 @@ impl Checker<'_, '_> {
         item_ids: &[String],
         mode: Mode,
     ) -> Disclosure {
-        let input = crate::disclosure::Input {
+        let input = crate::plan::disclosure::Input {
             scores,
             results,
             audiences,
@@ -802,12 +767,12 @@ impl Checker<'_, '_> {
             interview: mode == Mode::Interview,
             meter: &self.meter,
         };
-        let crate::disclosure::Analysis {
+        let crate::plan::disclosure::Analysis {
             report,
             leaks,
             unproven,
             selections,
-        } = crate::disclosure::analyse(&input);
+        } = crate::plan::disclosure::analyse(&input);
         let name = |i: usize| results.get(i).map_or("", |r| r.id.as_str()).to_string();
         for leak in leaks {
             let Some(r) = def.results.get(leak.result) else {
@@ -884,7 +849,7 @@ impl Checker<'_, '_> {
             let Some(r) = def.results.get(u.result) else {
                 continue;
             };
-            use crate::disclosure::Stop;
+            use crate::plan::disclosure::Stop;
             let jointly = if u.joint > 0 {
                 format!(
                     ", analysed jointly with {} other result(s) that share its items,",
@@ -912,7 +877,7 @@ impl Checker<'_, '_> {
                             r.id.value(),
                         ),
                     )
-                    .help(crate::check_rules::budget_help());
+                    .help(crate::compile::rules::budget_help());
                 continue;
             }
             if u.stop == Stop::RuleFailed {
@@ -990,7 +955,7 @@ impl Checker<'_, '_> {
 
     fn score(
         &mut self,
-        s: &crate::model::Score,
+        s: &crate::definition::model::Score,
         items: &[ItemInfo],
         item_index: &VecMap<String, usize>,
         scales: &[ScalePlan],
@@ -1257,7 +1222,7 @@ impl Checker<'_, '_> {
 
     pub(crate) fn bands(
         &mut self,
-        r: &crate::model::ResultDef,
+        r: &crate::definition::model::ResultDef,
         score_name: &Sp<String>,
         score: Option<&ScorePlan>,
     ) -> Vec<BandPlan> {
@@ -1333,7 +1298,7 @@ impl Checker<'_, '_> {
                 ok = false;
             }
         }
-        let bands: Vec<&crate::model::Band> = r.bands.iter().collect();
+        let bands: Vec<&crate::definition::model::Band> = r.bands.iter().collect();
         for pair in bands.windows(2) {
             if let [a, b] = pair
                 && ok
@@ -1399,7 +1364,7 @@ impl Checker<'_, '_> {
 
     fn coverage(
         &mut self,
-        r: &crate::model::ResultDef,
+        r: &crate::definition::model::ResultDef,
         score_name: &Sp<String>,
         plans: &[BandPlan],
         values: &[f64],
@@ -1470,7 +1435,7 @@ impl Checker<'_, '_> {
         }
     }
 
-    fn example(&mut self, ex: &crate::model::Example, cx: &ExampleContext<'_>) {
+    fn example(&mut self, ex: &crate::definition::model::Example, cx: &ExampleContext<'_>) {
         let name = ex.name.value();
         let mut declined = vec![false; cx.topic_index.len()];
         for t in &ex.declined {
@@ -1616,139 +1581,10 @@ fn digest(def: &Definition) -> String {
     out
 }
 
-pub(crate) fn fmt_num(v: f64) -> String {
-    let s = format!("{v:.6}");
-    let s = s.trim_end_matches('0').trim_end_matches('.');
-    s.to_string()
-}
-
-pub(crate) fn summarize(values: &[f64]) -> String {
-    if values.len() <= 8 {
-        return values
-            .iter()
-            .map(|v| fmt_num(*v))
-            .collect::<Vec<_>>()
-            .join(", ");
-    }
-    let head: Vec<String> = values.iter().take(4).map(|v| fmt_num(*v)).collect();
-    let tail: Vec<String> = values
-        .iter()
-        .rev()
-        .take(2)
-        .rev()
-        .map(|v| fmt_num(*v))
-        .collect();
-    format!(
-        "{}, …, {} ({} values)",
-        head.join(", "),
-        tail.join(", "),
-        values.len()
-    )
-}
-
 fn join_codes(codes: &[i64]) -> String {
     codes
         .iter()
         .map(i64::to_string)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-pub(crate) fn quote_list(items: &[&str]) -> String {
-    items
-        .iter()
-        .map(|s| format!("`{s}`"))
-        .collect::<Vec<_>>()
-        .join(", ")
-}
-
-/// Names longer than this get no suggestion (the distance would cost the
-/// product of the lengths; no id of a real definition is this long).
-const SUGGEST_LIMIT: usize = 256;
-
-/// "did you mean `x`?" when a known name is close, else the fallback advice.
-pub(crate) fn suggest<'a>(
-    name: &str,
-    known: impl IntoIterator<Item = &'a String>,
-    fallback: &str,
-) -> String {
-    // Close means at most a third of the characters differ, so `q3` does not
-    // suggest `q1`; a tie suggests nothing rather than a guess. The edit
-    // distance is at least the difference in length, so a name far longer
-    // or shorter than a known one (a 50 MB id sent by a hostile request or
-    // definition) is passed over before the distance, which costs the
-    // product of the lengths, is computed.
-    let n = name.chars().count();
-    if n > SUGGEST_LIMIT {
-        return fallback.to_string();
-    }
-    let mut close: Vec<(usize, &String)> = known
-        .into_iter()
-        .filter(|k| {
-            let m = k.chars().count();
-            n.abs_diff(m) * 3 <= n.max(m)
-        })
-        .map(|k| (edit_distance(name, k), k))
-        .filter(|(d, k)| *d > 0 && d * 3 <= k.chars().count().max(n))
-        .collect();
-    crate::sorted::sort(&mut close);
-    match close.as_slice() {
-        [(d, k), rest @ ..] if rest.first().is_none_or(|(d2, _)| d2 > d) => {
-            format!("did you mean `{k}`?")
-        }
-        _ => fallback.to_string(),
-    }
-}
-
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut prev: Vec<usize> = (0..=b.len()).collect();
-    for (i, ca) in a.chars().enumerate() {
-        let mut cur = vec![i + 1];
-        for (j, cb) in b.iter().enumerate() {
-            let sub = prev.get(j).copied().unwrap_or(0) + usize::from(ca != *cb);
-            let del = prev.get(j + 1).copied().unwrap_or(0) + 1;
-            let ins = cur.get(j).copied().unwrap_or(0) + 1;
-            cur.push(sub.min(del).min(ins));
-        }
-        prev = cur;
-    }
-    prev.last().copied().unwrap_or(0)
-}
-
-impl Evaluator {
-    fn from_compiled(c: Compiled) -> Self {
-        Evaluator::new(Arc::new(c))
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn suggestions_find_close_names() {
-        let known = vec!["frequency".to_string(), "agree".to_string()];
-        assert_eq!(
-            suggest("frequncy", &known, "x"),
-            "did you mean `frequency`?"
-        );
-        assert_eq!(suggest("zzz", &known, "define it"), "define it");
-        // Far longer names are passed over without computing a distance
-        // (a 1,000,000 × 1,000,000 table would not finish here).
-        let huge = "q".repeat(1_000_000);
-        let known_huge = vec![huge.clone() + "x", "frequency".to_string()];
-        assert_eq!(suggest(&huge, &known_huge, "define it"), "define it");
-        assert_eq!(
-            suggest("frequenc", &known_huge, "x"),
-            "did you mean `frequency`?"
-        );
-    }
-
-    #[test]
-    fn numbers_print_without_trailing_zeros() {
-        assert_eq!(fmt_num(4.0), "4");
-        assert_eq!(fmt_num(4.5), "4.5");
-        assert_eq!(fmt_num(13.0 / 3.0), "4.333333");
-    }
 }

@@ -2,17 +2,18 @@
 //! Rhai syntax errors mapped to `file:line:col`, and the exhaustive
 //! enumeration that proves what a rule can return.
 
-use crate::sorted::{VecMap, VecSet};
+use crate::source::sorted::{VecMap, VecSet};
 use std::ops::Range;
 
 use rhai::{Dynamic, Map};
 
-use crate::compile::{Checker, REACH_BUDGET, RESERVED_OUTCOMES, fmt_num, quote_list, suggest};
-use crate::diagnostic::Code;
-use crate::model::{Definition, ResultDef, Score};
+use crate::compile::{Checker, REACH_BUDGET, RESERVED_OUTCOMES};
+use crate::definition::model::{Definition, ResultDef, Score};
 use crate::plan::{BandPlan, Choice, ResultPlan, ScorePlan};
 use crate::rules::{Returned, Rule, compile_rule, parse_position};
-use crate::span::{Source, Sp};
+use crate::source::diagnostic::Code;
+use crate::source::span::{Source, Sp};
+use crate::source::words::{fmt_num, quote_list, suggest};
 
 /// How many rule runs the compiler spends enumerating one rule's inputs.
 pub(crate) const RULE_RUNS: usize = 50_000;
@@ -120,7 +121,7 @@ impl Checker<'_, '_> {
         src: &RuleSource,
         pos: Option<(usize, usize)>,
     ) -> (Option<Source>, Range<usize>) {
-        let local = pos.map_or(0, |(l, c)| crate::compile::offset_of(&src.text, l, c));
+        let local = pos.map_or(0, |(l, c)| crate::source::span::offset_of(&src.text, l, c));
         match &src.origin {
             Origin::File(file) => (Some(file.clone()), local..local),
             Origin::Inline(span) => {
@@ -172,8 +173,8 @@ impl Checker<'_, '_> {
     /// may not produce, unless the disclosure analysis ran the rule over
     /// every answer set of every audience that sees the result (`exact` or
     /// `enumerated`) without a failure: then no answer set reaches them.
-    pub(crate) fn settle_deferred(&mut self, disclosure: &crate::disclosure::Disclosure) {
-        use crate::disclosure::Method;
+    pub(crate) fn settle_deferred(&mut self, disclosure: &crate::plan::disclosure::Disclosure) {
+        use crate::plan::disclosure::Method;
         for d in std::mem::take(&mut self.deferred) {
             let mut findings = disclosure
                 .results
@@ -529,7 +530,7 @@ impl Checker<'_, '_> {
     }
 
     /// An outcome's label and explanation are given in every locale.
-    pub(crate) fn outcome_texts(&mut self, o: &crate::model::OutcomeDef, rid: &str) {
+    pub(crate) fn outcome_texts(&mut self, o: &crate::definition::model::OutcomeDef, rid: &str) {
         self.text(
             &o.label,
             &format!("the label of outcome `{}` of result `{rid}`", o.id.value()),
@@ -547,7 +548,7 @@ impl Checker<'_, '_> {
     fn selection(
         &mut self,
         r: &ResultDef,
-        select: &Sp<crate::model::Select>,
+        select: &Sp<crate::definition::model::Select>,
         k: u32,
         waiver: Option<String>,
     ) -> ResultPlan {
@@ -644,7 +645,7 @@ impl Checker<'_, '_> {
             .top
             .as_ref()
             .map_or(usize::MAX, |t| *t.value() as usize);
-        let builtin = |de: &str, en: &str| -> crate::model::Text {
+        let builtin = |de: &str, en: &str| -> crate::definition::model::Text {
             [("de", de), ("en", en)]
                 .iter()
                 .map(|(l, t)| (l.to_string(), t.to_string()))

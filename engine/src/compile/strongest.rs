@@ -6,13 +6,14 @@
 //! compiler therefore demands exactly that (every audience of the result sees
 //! every source) and the disclosure analysis inherits the sources' findings.
 
-use crate::sorted::VecSet;
+use crate::source::sorted::VecSet;
 
-use crate::compile::{Checker, quote_list, suggest};
-use crate::diagnostic::Code;
-use crate::model::{Definition, ResultDef, Strongest};
+use crate::compile::Checker;
+use crate::definition::model::{Definition, ResultDef, Strongest};
 use crate::plan::{BandPlan, Choice, ResultPlan};
-use crate::span::Sp;
+use crate::source::diagnostic::Code;
+use crate::source::span::Sp;
+use crate::source::words::{quote_list, suggest};
 
 /// The outcomes of a strongest result, in band-index order.
 const OUTCOMES: [&str; 2] = ["none", "listed"];

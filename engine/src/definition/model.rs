@@ -11,11 +11,14 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-pub use crate::sorted::VecMap;
-use crate::span::Sp;
+pub use crate::source::sorted::VecMap;
+use crate::source::span::Sp;
 
 /// A text in every declared locale, keyed by locale tag (`de`, `en`, …).
 pub type Text = VecMap<String, String>;
+
+/// Audiences every definition knows.
+pub(crate) const BUILTIN_AUDIENCES: [&str; 2] = ["participant", "counsellor"];
 
 /// A questionnaire definition: one instrument with its scoring and the results
 /// it may release.

@@ -11,20 +11,20 @@
 //! [`tables!`] list (type, how messages name it, its keys), which is also
 //! what the test against the JSON Schema reads.
 
-use crate::sorted::VecMap;
+use crate::source::sorted::VecMap;
 use std::ops::Range;
 
 use toml::Spanned;
 use toml::de::{DeString, DeTable, DeValue};
 
-use crate::compile::{quote_list, suggest};
-use crate::diagnostic::{Code, Sink};
-use crate::model::{
+use crate::definition::model::{
     Aggregate, Band, Definition, Example, InstrumentSource, Item, LabelText, MissingRule, Mode,
     NeutralTexts, OutcomeDef, Questionnaire, ResultDef, Scale, ScaleOption, Score, Select,
     Strongest, Topic, Transform, Translation,
 };
-use crate::span::{Source, Sp};
+use crate::source::diagnostic::{Code, Sink};
+use crate::source::span::{Source, Sp};
+use crate::source::words::{quote_list, suggest};
 
 /// A parsed TOML value with the byte range it was read from.
 type Value<'i> = Spanned<DeValue<'i>>;

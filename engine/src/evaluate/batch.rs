@@ -8,9 +8,9 @@
 //! what reports release — statuses and bands of the results an audience may
 //! see — and nothing per item.
 
-use crate::error::{ErrorCode, RequestError};
-use crate::evaluator::Evaluator;
-use crate::report::Status;
+use crate::evaluate::error::{ErrorCode, RequestError};
+use crate::evaluate::evaluator::Evaluator;
+use crate::evaluate::report::Status;
 
 /// The code that marks an unanswered cell.
 pub const MISSING: i32 = i32::MIN;
@@ -110,7 +110,7 @@ impl Evaluator {
                 format!(
                     "`{}` has no audience {}",
                     c.id,
-                    crate::quote(&options.audience)
+                    crate::source::quote::quote(&options.audience)
                 ),
                 format!("use one of {}", c.audiences.join(", ")),
             ));
@@ -123,7 +123,11 @@ impl Evaluator {
                     return Err(RequestError::new(
                         ErrorCode::UnknownItem,
                         Some(format!("columns[{i}]")),
-                        format!("`{}` has no item {}", c.id, crate::quote(col)),
+                        format!(
+                            "`{}` has no item {}",
+                            c.id,
+                            crate::source::quote::quote(col)
+                        ),
                         "name the columns by the definition's item ids (see its form)",
                     ));
                 }
@@ -158,7 +162,11 @@ impl Evaluator {
                             return Err(RequestError::new(
                                 ErrorCode::UnknownTopic,
                                 Some(format!("topics[{i}]")),
-                                format!("`{}` has no topic {}", c.id, crate::quote(t)),
+                                format!(
+                                    "`{}` has no topic {}",
+                                    c.id,
+                                    crate::source::quote::quote(t)
+                                ),
                                 format!("use one of {}", c.topics.join(", ")),
                             ));
                         }
@@ -366,8 +374,10 @@ impl Job<'_> {
                     let done = (row - from) * n;
                     part.status.truncate(done);
                     part.band.truncate(done);
-                    part.status
-                        .extend(std::iter::repeat_n(crate::batch::status::ERROR, n));
+                    part.status.extend(std::iter::repeat_n(
+                        crate::evaluate::batch::status::ERROR,
+                        n,
+                    ));
                     part.band.extend(std::iter::repeat_n(-1, n));
                     part.errors.push(RowError { row, error });
                 }
@@ -381,7 +391,7 @@ impl Job<'_> {
         row: usize,
         values: &mut [Option<i64>],
         declined: &mut [bool],
-        outcomes: &mut [Option<crate::evaluator::Outcome>],
+        outcomes: &mut [Option<crate::evaluate::evaluator::Outcome>],
         part: &mut Part,
     ) -> Result<(), RequestError> {
         if let Some(kernel) = self.fast {
@@ -442,9 +452,9 @@ impl Job<'_> {
             let Some(r) = c.results.get(ri) else { continue };
             let o = self.evaluator.outcome(r, values, declined, outcomes)?;
             let s = match o.status {
-                Status::Ok => crate::batch::status::OK,
-                Status::Declined => crate::batch::status::DECLINED,
-                Status::Insufficient => crate::batch::status::INSUFFICIENT,
+                Status::Ok => crate::evaluate::batch::status::OK,
+                Status::Declined => crate::evaluate::batch::status::DECLINED,
+                Status::Insufficient => crate::evaluate::batch::status::INSUFFICIENT,
             };
             part.status.push(s);
             part.band
@@ -518,7 +528,7 @@ impl Job<'_> {
         }
         for fr in &kernel.results {
             let (status, band) = if declined.get(fr.topic).copied().unwrap_or(false) {
-                (crate::batch::status::DECLINED, -1)
+                (crate::evaluate::batch::status::DECLINED, -1)
             } else {
                 let (mut answered, mut weight, mut sum) = (0usize, 0i64, 0i64);
                 for t in &fr.terms {
@@ -544,7 +554,10 @@ impl Job<'_> {
                     (Some(p), Some(r)) if answered >= p.min_answered && answered > 0 => {
                         let v = p.finish(answered, weight, sum);
                         match r.band_of(v) {
-                            Some(b) => (crate::batch::status::OK, i16::try_from(b).unwrap_or(-1)),
+                            Some(b) => (
+                                crate::evaluate::batch::status::OK,
+                                i16::try_from(b).unwrap_or(-1),
+                            ),
                             // The compiler proves every reachable value lies
                             // in a band; report it like the general path.
                             None => {
@@ -560,7 +573,7 @@ impl Job<'_> {
                             }
                         }
                     }
-                    _ => (crate::batch::status::INSUFFICIENT, -1),
+                    _ => (crate::evaluate::batch::status::INSUFFICIENT, -1),
                 }
             };
             part.status.push(status);

@@ -6,9 +6,8 @@ use std::fmt;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::compile::CompileError;
-use crate::diagnostic::Diagnostic;
-use crate::request::json_path::{Failure, ROOT};
+use crate::evaluate::request::json_path::{Failure, ROOT};
+use crate::source::diagnostic::Diagnostic;
 
 /// Stable error codes of the JSON surface.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, JsonSchema)]
@@ -79,7 +78,7 @@ impl fmt::Display for ErrorCode {
 ///
 /// Messages never contain an answer code: they name the item and the JSON
 /// path, so that logging an error cannot leak what someone answered. Text
-/// from the request that they name is quoted with [`crate::quote`]
+/// from the request that they name is quoted with [`crate::source::quote`]
 /// (escaped, at most [`crate::QUOTE_LIMIT`] characters), paths included.
 #[derive(Clone, Debug, PartialEq, Serialize, JsonSchema)]
 pub struct RequestError {
@@ -150,7 +149,7 @@ impl RequestError {
                 kind
             }
             // Anything else: quoted, like all untrusted text.
-            _ => crate::quote::quote(&kind).to_string(),
+            _ => crate::source::quote::quote(&kind).to_string(),
         };
         Self::new(
             ErrorCode::InvalidRequest,
@@ -239,23 +238,6 @@ impl From<&RequestError> for ErrorEnvelope {
                 path: e.path.clone(),
                 help: e.help.clone(),
                 diagnostics: Vec::new(),
-            },
-        }
-    }
-}
-
-impl From<&CompileError> for ErrorEnvelope {
-    fn from(e: &CompileError) -> Self {
-        ErrorEnvelope {
-            error: ErrorBody {
-                code: ErrorCode::InvalidDefinition,
-                message: e.to_string().lines().next().unwrap_or_default().to_string(),
-                path: None,
-                help: Some(
-                    "fix the diagnostics listed; `aspekt check` shows them with their source lines"
-                        .into(),
-                ),
-                diagnostics: e.diagnostics().to_vec(),
             },
         }
     }

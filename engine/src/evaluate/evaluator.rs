@@ -1,110 +1,23 @@
 //! The compiled evaluator and evaluation.
 
-use crate::sorted::VecMap;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::compile::{BUILTIN_AUDIENCES, quote_list};
-use crate::diagnostic::Diagnostic;
-use crate::error::{ErrorCode, RequestError};
-use crate::model::{Definition, Mode, Text};
-use crate::plan::{Choice, Chosen, NotChosen, ResultPlan, ScalePlan, ScorePlan, ScoreValue};
-use crate::quote::{key_path, quote};
-use crate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
-use crate::request::Request;
+use crate::definition::model::BUILTIN_AUDIENCES;
+use crate::definition::model::{Definition, Mode, Text};
+use crate::evaluate::error::{ErrorCode, RequestError};
+use crate::evaluate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
+use crate::evaluate::request::Request;
+use crate::plan::compiled::Compiled;
+use crate::plan::{Choice, Chosen, NotChosen, ResultPlan, ScoreValue};
 use crate::rules::RuleFailure;
+use crate::source::diagnostic::Diagnostic;
+use crate::source::quote::{key_path, quote};
+use crate::source::words::quote_list;
 
 /// Per-item values of one evaluation (`None` = unanswered), zeroized on drop.
 pub(crate) type Values = Zeroizing<Vec<Option<i64>>>;
-
-/// Neutral texts for results that are not scored: (label, explanation).
-#[derive(Clone, Debug)]
-pub(crate) struct Neutral {
-    pub(crate) declined: (Text, Text),
-    pub(crate) insufficient: (Text, Text),
-}
-
-fn text(pairs: &[(&str, &str)]) -> Text {
-    pairs
-        .iter()
-        .map(|(l, t)| (l.to_string(), t.to_string()))
-        .collect()
-}
-
-impl Neutral {
-    pub(crate) fn builtin() -> Self {
-        Neutral {
-            declined: (
-                text(&[("de", "Übersprungen"), ("en", "Skipped")]),
-                text(&[
-                    (
-                        "de",
-                        "Dieses Thema wurde ausgelassen. Das ist jederzeit in Ordnung: Es wird nichts berechnet und nichts geschätzt, und das Gespräch geht ohne dieses Ergebnis weiter.",
-                    ),
-                    (
-                        "en",
-                        "This topic was skipped. That is always fine: nothing is calculated or guessed, and the conversation continues without this result.",
-                    ),
-                ]),
-            ),
-            insufficient: (
-                text(&[
-                    ("de", "Nicht genug Antworten"),
-                    ("en", "Not enough answers"),
-                ]),
-                text(&[
-                    (
-                        "de",
-                        "Zu diesem Thema wurden zu wenige Fragen beantwortet, um ein Ergebnis zu bilden. Fehlende Antworten werden nicht geschätzt oder ergänzt.",
-                    ),
-                    (
-                        "en",
-                        "Too few questions on this topic were answered to form a result. Missing answers are not guessed or filled in.",
-                    ),
-                ]),
-            ),
-        }
-    }
-}
-
-/// Everything an evaluator needs, resolved and immutable.
-pub(crate) struct Compiled {
-    pub(crate) id: String,
-    pub(crate) version: String,
-    pub(crate) digest: String,
-    pub(crate) locales: Vec<String>,
-    pub(crate) audiences: Vec<String>,
-    pub(crate) privacy_notice: Option<String>,
-    pub(crate) topics: Vec<String>,
-    pub(crate) topic_index: VecMap<String, usize>,
-    pub(crate) item_ids: Vec<String>,
-    pub(crate) item_topic: Vec<usize>,
-    pub(crate) item_scale: Vec<usize>,
-    /// Item index by id, hashed: looked up once per answer (a binary search
-    /// over string keys was the slowest part of evaluating a request).
-    pub(crate) item_index: rustc_hash::FxHashMap<String, usize>,
-    pub(crate) scales: Vec<ScalePlan>,
-    pub(crate) scores: Vec<ScorePlan>,
-    pub(crate) results: Vec<ResultPlan>,
-    pub(crate) disclosure: crate::disclosure::Disclosure,
-    pub(crate) neutral: Neutral,
-    pub(crate) warnings: Vec<Diagnostic>,
-    pub(crate) mode: Mode,
-    /// The sandboxed Rhai engine every rule of this evaluator runs in.
-    pub(crate) engine: rhai::Engine,
-    pub(crate) definition: Definition,
-}
-
-impl std::fmt::Debug for Compiled {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Compiled")
-            .field("id", &self.id)
-            .field("version", &self.version)
-            .field("digest", &self.digest)
-            .finish_non_exhaustive()
-    }
-}
 
 /// A compiled, validated definition, ready to evaluate answers.
 ///
@@ -140,6 +53,11 @@ pub(crate) struct Outcome {
 impl Evaluator {
     pub(crate) fn new(inner: Arc<Compiled>) -> Self {
         Self { inner }
+    }
+
+    /// The evaluator of a compiled plan.
+    pub(crate) fn from_compiled(c: Compiled) -> Self {
+        Self::new(Arc::new(c))
     }
 
     pub(crate) fn compiled(&self) -> &Compiled {
@@ -183,7 +101,7 @@ impl Evaluator {
 
     /// The disclosure analysis: per audience, result and outcome, the
     /// minimum ambiguity of its items and how it was established.
-    pub fn disclosure(&self) -> &crate::disclosure::Disclosure {
+    pub fn disclosure(&self) -> &crate::plan::disclosure::Disclosure {
         &self.inner.disclosure
     }
 
@@ -327,7 +245,7 @@ impl Evaluator {
                     ErrorCode::UnknownItem,
                     path(),
                     format!("`{}` has no item {}", c.id, quote(item)),
-                    crate::compile::suggest(
+                    crate::source::words::suggest(
                         item,
                         &c.item_ids,
                         "answer only the definition's items (see its form)",
@@ -439,7 +357,9 @@ impl Evaluator {
                     .filter(|(c, _)| c >= min_code)
                     .collect();
                 // Highest first; the sort is stable, so ties keep item order.
-                crate::sorted::sort_by_key(&mut chosen, |&(code, _)| std::cmp::Reverse(code));
+                crate::source::sorted::sort_by_key(&mut chosen, |&(code, _)| {
+                    std::cmp::Reverse(code)
+                });
                 chosen.truncate(*top);
                 Ok(Outcome {
                     status: Status::Ok,

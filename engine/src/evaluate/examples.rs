@@ -1,8 +1,8 @@
 //! Running a definition's own examples.
 
-use crate::evaluator::Evaluator;
-use crate::request::{Answers, Consent, Request};
-use crate::span::LineCol;
+use crate::evaluate::evaluator::Evaluator;
+use crate::evaluate::request::{Answers, Consent, Request};
+use crate::source::span::LineCol;
 
 /// The outcome of one `[[example]]`.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]

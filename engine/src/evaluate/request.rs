@@ -14,7 +14,7 @@ use zeroize::{Zeroize, ZeroizeOnDrop};
 
 pub(crate) mod json_path;
 
-use crate::quote::quote;
+use crate::source::quote::quote;
 use json_path::{Fields, Nullable, Path, Strings, Struct, Track};
 
 /// A person's answers by item id. `None` means "not answered".

@@ -40,11 +40,11 @@ use std::fmt;
 
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::error::{ErrorCode, RequestError};
-use crate::evaluator::Evaluator;
-use crate::quote::{key_path, quote};
-use crate::report::Report;
-use crate::request::{Answers, Consent, Request};
+use crate::evaluate::error::{ErrorCode, RequestError};
+use crate::evaluate::evaluator::Evaluator;
+use crate::evaluate::report::Report;
+use crate::evaluate::request::{Answers, Consent, Request};
+use crate::source::quote::{key_path, quote};
 
 /// The message every call on a withdrawn session is refused with.
 const WITHDRAWN: &str = "consent was withdrawn; this session evaluates nothing more";
@@ -159,7 +159,7 @@ impl Index {
                     .find(|s| s.id.value() == it.scale.value())
                     .map(|s| s.options.iter().map(|o| *o.code.value()).collect())
                     .unwrap_or_default();
-                crate::sorted::sort(&mut codes);
+                crate::source::sorted::sort(&mut codes);
                 codes.dedup();
                 ItemInfo {
                     id: it.id.value().clone(),
@@ -177,7 +177,7 @@ impl Index {
                 ErrorCode::UnknownItem,
                 Some(key_path("answers", item)),
                 format!("`{}` has no item {}", self.id, quote(item)),
-                crate::compile::suggest(
+                crate::source::words::suggest(
                     item,
                     self.items.iter().map(|i| &i.id),
                     "answer only the definition's items (see its form)",
@@ -194,7 +194,7 @@ impl Index {
                 format!("`{}` has no topic {}", self.id, quote(topic)),
                 format!(
                     "decline one of {}",
-                    crate::compile::quote_list(
+                    crate::source::words::quote_list(
                         &self.topics.iter().map(String::as_str).collect::<Vec<_>>()
                     )
                 ),
@@ -558,5 +558,5 @@ fn internal(what: &str) -> RequestError {
 }
 
 fn quote_strings(items: &[String]) -> String {
-    crate::compile::quote_list(&items.iter().map(String::as_str).collect::<Vec<_>>())
+    crate::source::words::quote_list(&items.iter().map(String::as_str).collect::<Vec<_>>())
 }

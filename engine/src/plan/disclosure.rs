@@ -33,16 +33,16 @@
 //! alone, and a leak of a result seen alone is a leak of the joint view
 //! too (seeing more can only narrow an item further).
 
-use crate::sorted::{VecMap, VecSet};
+use crate::source::sorted::{VecMap, VecSet};
 use std::hash::BuildHasherDefault;
 
 use rhai::Engine;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::budget::Meter;
-use crate::compile::BUILTIN_AUDIENCES;
+use crate::definition::model::BUILTIN_AUDIENCES;
 use crate::plan::{Choice, Chosen, ResultPlan, ScorePlan, ScoreValue};
+use crate::rules::budget::Meter;
 
 /// Steps the joint analysis of a component with an obvious leak may spend.
 const AFTER_OBVIOUS: u64 = 1_000_000;
@@ -318,7 +318,7 @@ fn obvious_leaks(input: &Input<'_>, audience: &str, ri: usize, leaks: &mut Vec<L
     // non-negative factor, each item once.
     if !matches!(r.choice, Choice::Bands)
         || p.rule.is_some()
-        || p.aggregate != crate::model::Aggregate::Sum
+        || p.aggregate != crate::definition::model::Aggregate::Sum
         || p.prorate
         || p.multiply.is_nan()
         || p.multiply < 0.0
@@ -1121,7 +1121,7 @@ fn representatives(
         .filter_map(|members| members.first().map(|&f| (f, members.clone())))
         .collect();
     out.extend(singles);
-    crate::sorted::sort(&mut out);
+    crate::source::sorted::sort(&mut out);
     out
 }
 

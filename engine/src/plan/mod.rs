@@ -1,3 +1,5 @@
+//! Stage 4, plan.
+//!
 //! The compiled scoring plan: flat, resolved scores and bands.
 //!
 //! One function computes a score's final value from its accumulators
@@ -5,9 +7,12 @@
 //! reachable values call it, so what the compiler proves about bands holds for
 //! the very floating-point values evaluation produces.
 
+pub(crate) mod compiled;
+pub(crate) mod disclosure;
+
 use rhai::{Dynamic, Engine, Map};
 
-use crate::model::{Aggregate, Text};
+use crate::definition::model::{Aggregate, Text};
 use crate::rules::{Returned, Rule, RuleFailure};
 
 /// A resolved response scale.
@@ -185,7 +190,7 @@ impl ScorePlan {
     pub(crate) fn reachable(
         &self,
         budget: usize,
-        meter: &crate::budget::Meter,
+        meter: &crate::rules::budget::Meter,
     ) -> Result<Vec<f64>, Option<usize>> {
         let n = self.terms.len();
         let may_miss = self.min_answered < n;
@@ -358,8 +363,8 @@ type States = rustc_hash::FxHashSet<(usize, i64, i64)>;
 mod tests {
     use super::*;
 
-    fn unmetered() -> crate::budget::Meter {
-        crate::budget::Meter::new(crate::budget::Budget::default())
+    fn unmetered() -> crate::rules::budget::Meter {
+        crate::rules::budget::Meter::new(crate::rules::budget::Budget::default())
     }
 
     fn plan(n: usize, codes: &[i64], aggregate: Aggregate, min_answered: usize) -> ScorePlan {

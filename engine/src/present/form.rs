@@ -7,10 +7,10 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::error::RequestError;
-use crate::evaluator::{Evaluator, pick_text};
-use crate::model::Mode;
-use crate::transparency::resolve_locale;
+use crate::definition::model::Mode;
+use crate::evaluate::error::RequestError;
+use crate::evaluate::evaluator::{Evaluator, pick_text};
+use crate::present::transparency::resolve_locale;
 
 /// A questionnaire ready to present, in one locale.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, JsonSchema)]
@@ -94,10 +94,10 @@ impl Evaluator {
         let locale = resolve_locale(self, locale)?;
         let def = self.definition();
         let locales = self.locales();
-        let pick = |t: &crate::model::Text| pick_text(t, &locale, locales);
+        let pick = |t: &crate::definition::model::Text| pick_text(t, &locale, locales);
         let q = &def.questionnaire;
 
-        let item = |it: &crate::model::Item| FormItem {
+        let item = |it: &crate::definition::model::Item| FormItem {
             id: it.id.value().clone(),
             text: pick(it.text.value()),
             options: def

@@ -18,11 +18,11 @@
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::disclosure::Method;
-use crate::error::{ErrorCode, RequestError};
-use crate::evaluator::{Evaluator, pick_text, wrap};
-use crate::model::Mode;
-use crate::report::DefinitionRef;
+use crate::definition::model::Mode;
+use crate::evaluate::error::{ErrorCode, RequestError};
+use crate::evaluate::evaluator::{Evaluator, pick_text, wrap};
+use crate::evaluate::report::DefinitionRef;
+use crate::plan::disclosure::Method;
 
 /// Audience ids the engine has display names for.
 const PARTICIPANT: &str = "participant";
@@ -218,10 +218,16 @@ pub(crate) fn resolve_locale(
         Some(l) => Err(RequestError::new(
             ErrorCode::UnknownLocale,
             Some("locale".to_string()),
-            format!("`{}` has no locale {}", evaluator.id(), crate::quote(l)),
+            format!(
+                "`{}` has no locale {}",
+                evaluator.id(),
+                crate::source::quote::quote(l)
+            ),
             format!(
                 "use one of {}",
-                crate::compile::quote_list(&locales.iter().map(String::as_str).collect::<Vec<_>>())
+                crate::source::words::quote_list(
+                    &locales.iter().map(String::as_str).collect::<Vec<_>>()
+                )
             ),
         )),
     }

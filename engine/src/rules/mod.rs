@@ -1,3 +1,5 @@
+//! Stage 3, rules.
+//!
 //! Scripted rules in Rhai, run in a sandbox that hostile definitions cannot
 //! escape.
 //!
@@ -22,11 +24,13 @@
 //! for `aspekt check` and examples; at evaluation the evaluator words it
 //! from the rule's owner and the limit alone.
 
+pub(crate) mod budget;
+
 use std::any::TypeId;
 use std::cmp::Ordering;
 use std::fmt;
 
-use crate::toml_text::Node;
+use crate::definition::toml_text::Node;
 use rhai::{
     AST, Array, Dynamic, Engine, EvalAltResult, FnPtr, INT, ImmutableString, LexError, Map,
     NativeCallContext, ParseError, ParseErrorType, Position, Scope,
@@ -240,7 +244,7 @@ pub(crate) fn engine(limits: &Limits) -> Engine {
 /// a step of the compile budget, stopping the rule (`ErrorTerminated`) once
 /// it is exhausted. Only the compiler's engine carries the compile meter;
 /// the evaluator's engine is built without it.
-pub(crate) fn metered_engine(limits: &Limits, compile: &crate::budget::Meter) -> Engine {
+pub(crate) fn metered_engine(limits: &Limits, compile: &crate::rules::budget::Meter) -> Engine {
     let mut engine = engine(limits);
     let compile = compile.clone();
     engine.on_progress(move |_| {
@@ -301,7 +305,7 @@ fn ranked(map: &Map) -> Result<Vec<(String, f64)>, Box<EvalAltResult>> {
         entries.push((k.to_string(), x));
     }
     // Stable sort over the map's id order keeps ties in id order.
-    crate::sorted::sort_by(&mut entries, |a, b| b.1.total_cmp(&a.1));
+    crate::source::sorted::sort_by(&mut entries, |a, b| b.1.total_cmp(&a.1));
     Ok(entries)
 }
 
@@ -868,7 +872,7 @@ fn name_curry(source: &str, e: ParseError) -> ParseError {
         let (Some(line), Some(column)) = (pos.line(), pos.position()) else {
             return false;
         };
-        let at = crate::compile::offset_of(source, line, column);
+        let at = crate::source::span::offset_of(source, line, column);
         source.get(at..).is_some_and(|t| t.starts_with("curry"))
     };
     let curry = match &*kind {

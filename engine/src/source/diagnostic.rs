@@ -6,7 +6,7 @@ use std::ops::Range;
 use schemars::JsonSchema;
 use serde::Serialize;
 
-use crate::span::{LineCol, Source};
+use crate::source::span::{LineCol, Source};
 
 /// How serious a diagnostic is. Errors stop compilation; warnings do not.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, JsonSchema)]
@@ -308,7 +308,7 @@ impl<'s> Sink<'s> {
         // Stable order: by file (the definition first), position, then
         // code, so output does not depend on the order checks run in.
         let main = self.source.name().to_string();
-        crate::sorted::sort_by(&mut list, |a, b| {
+        crate::source::sorted::sort_by(&mut list, |a, b| {
             let ka = a.span.as_ref().map_or(usize::MAX, |s| s.start);
             let kb = b.span.as_ref().map_or(usize::MAX, |s| s.start);
             (a.file != main)

@@ -10,13 +10,14 @@ use schemars::JsonSchema;
 use serde::de::DeserializeSeed;
 use serde::{Deserialize, Deserializer, Serialize};
 
-use crate::compile::{Options, compile_with};
-use crate::diagnostic::Diagnostic;
-use crate::error::{ErrorCode, ErrorEnvelope, RequestError};
-use crate::evaluator::Evaluator;
-use crate::model::{Mode, VecMap};
-use crate::request::json_path::{self, Fields, Path, StringMap, Struct, Track};
-use crate::span::Source;
+use crate::compile::Options;
+use crate::definition::model::{Mode, VecMap};
+use crate::evaluate::error::{ErrorCode, ErrorEnvelope, RequestError};
+use crate::evaluate::evaluator::Evaluator;
+use crate::evaluate::request::json_path::{self, Fields, Path, StringMap, Struct, Track};
+use crate::source::diagnostic::Diagnostic;
+use crate::source::span::Source;
+use crate::surface::compile::compile_with;
 
 /// What to compile: a definition's text, or a library instrument.
 #[derive(Clone, Debug, Default, JsonSchema)]
@@ -154,18 +155,21 @@ pub fn compile_json(input: &str) -> Result<(Evaluator, String), String> {
             };
             (Source::new(name, text), options)
         }
-        (None, Some(id)) if !crate::library::EMBEDDED => {
+        (None, Some(id)) if !crate::surface::library::EMBEDDED => {
             return Err(envelope(&no_library_to_compile(&id)));
         }
-        (None, Some(id)) => match crate::library::get(&id) {
+        (None, Some(id)) => match crate::surface::library::get(&id) {
             Some(entry) => (entry.source(), entry.options()),
             None => {
-                let known: Vec<&str> = crate::library::entries().map(|e| e.id).collect();
+                let known: Vec<&str> = crate::surface::library::entries().map(|e| e.id).collect();
                 return Err(envelope(&RequestError::new(
                     ErrorCode::UnknownDefinition,
                     Some("library".to_string()),
-                    format!("the library has no instrument {}", crate::quote(&id)),
-                    format!("use one of {}", crate::compile::quote_list(&known)),
+                    format!(
+                        "the library has no instrument {}",
+                        crate::source::quote::quote(&id)
+                    ),
+                    format!("use one of {}", crate::source::words::quote_list(&known)),
                 )));
             }
         },
@@ -300,7 +304,7 @@ pub fn library() -> Vec<LibraryEntry> {
 }
 
 fn listing() -> Vec<LibraryEntry> {
-    crate::library::entries()
+    crate::surface::library::entries()
         .filter_map(|entry| entry.compile().ok())
         .map(|e| {
             let q = &e.definition().questionnaire;
@@ -325,9 +329,9 @@ fn listing() -> Vec<LibraryEntry> {
 }
 
 /// [`library`] as JSON; the error envelope when this build embeds no
-/// library ([`crate::library::EMBEDDED`]).
+/// library ([`crate::surface::library::EMBEDDED`]).
 pub fn library_json() -> String {
-    if !crate::library::EMBEDDED {
+    if !crate::surface::library::EMBEDDED {
         return envelope(&RequestError::new(
             ErrorCode::InvalidRequest,
             None,
@@ -345,12 +349,12 @@ fn no_library_to_compile(id: &str) -> RequestError {
         Some("library".to_string()),
         format!(
             "this build of aspekt embeds no instrument library, so it cannot compile {} by id (the WebAssembly module is built without it, to stay small)",
-            crate::quote(id)
+            crate::source::quote::quote(id)
         ),
         format!(
             "send the instrument's text instead: {{\"definition\": <text of definitions/{id}/definition.toml>, \"name\": \"definitions/{id}/definition.toml\", \"files\": {{<rule file>: <text>}}}}; library.json beside aspekt.wasm (written by bindings/wasm/build.sh) holds these under `instruments`, and aspekt.js's compileLibrary() sends them for you",
             // The id is untrusted: in a path only when it is plain.
-            id = if crate::quote::is_plain(id) {
+            id = if crate::source::quote::is_plain(id) {
                 id
             } else {
                 "<id>"
@@ -393,9 +397,9 @@ pub struct LibraryBundle {
 pub fn library_bundle() -> LibraryBundle {
     LibraryBundle {
         format: 1,
-        profile: crate::library::profile(),
+        profile: crate::surface::library::profile(),
         entries: library(),
-        instruments: crate::library::entries()
+        instruments: crate::surface::library::entries()
             .map(|e| {
                 (
                     e.id,

@@ -1,9 +1,10 @@
 //! The built-in instrument library, embedded from `definitions/`.
 
-use crate::compile::{CompileError, Options, compile_with};
-use crate::error::{ErrorCode, RequestError};
-use crate::evaluator::Evaluator;
-use crate::span::Source;
+use crate::compile::{CompileError, Options};
+use crate::evaluate::error::{ErrorCode, RequestError};
+use crate::evaluate::evaluator::Evaluator;
+use crate::source::span::Source;
+use crate::surface::compile::compile_with;
 
 /// (id, definition path, text, rule files as (name, text)).
 type RawEntry = (
@@ -112,7 +113,7 @@ pub fn load(id: &str) -> Result<Evaluator, LoadError> {
             ErrorCode::UnknownDefinition,
             None,
             format!("the library has no instrument `{id}`"),
-            format!("use one of {}", crate::compile::quote_list(&known)),
+            format!("use one of {}", crate::source::words::quote_list(&known)),
         )));
     };
     entry.compile().map_err(|e| LoadError::Invalid(Box::new(e)))

@@ -2,10 +2,10 @@
 
 use schemars::{JsonSchema, schema_for};
 
-use crate::error::ErrorEnvelope;
-use crate::model::Definition;
-use crate::report::Report;
-use crate::request::Request;
+use crate::definition::model::Definition;
+use crate::evaluate::error::ErrorEnvelope;
+use crate::evaluate::report::Report;
+use crate::evaluate::request::Request;
 
 /// The schemas aspekt publishes.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -78,6 +78,6 @@ pub fn json_schema(kind: SchemaKind) -> String {
         SchemaKind::Form => pretty::<crate::Form>(),
         SchemaKind::Transparency => pretty::<crate::Transparency>(),
         SchemaKind::Disclosure => pretty::<crate::Disclosure>(),
-        SchemaKind::Compile => pretty::<crate::api::CompileRequest>(),
+        SchemaKind::Compile => pretty::<crate::surface::api::CompileRequest>(),
     }
 }

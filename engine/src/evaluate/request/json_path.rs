@@ -5,7 +5,7 @@
 //! WebAssembly module ~14 KB): keys joined by `.`, indices in brackets
 //! (`answers.q3`, `consent.notice`, `declined[1]`), a key that is not plain
 //! ASCII in brackets and quotes, escaped and shortened like every untrusted
-//! text ([`crate::quote`]: `answers["weird id"]`, `files["a.rhai"]`), and
+//! text ([`crate::source::quote`]: `answers["weird id"]`, `files["a.rhai"]`), and
 //! `.` for the document itself. A key that could not be read (malformed
 //! JSON) is placed at the object it is in.
 //!
@@ -26,8 +26,8 @@ use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use crate::RequestError;
-use crate::model::VecMap;
-use crate::quote::{push_key, quote};
+use crate::definition::model::VecMap;
+use crate::source::quote::{push_key, quote};
 
 /// A JSON path, built on the stack while reading and written out only for
 /// an error.
@@ -309,7 +309,7 @@ impl Visitor<'_> for FieldName<'_> {
                 [one] => format!("the only key here is `{one}`"),
                 _ => format!(
                     "the keys here are {}",
-                    crate::compile::quote_list(self.fields)
+                    crate::source::words::quote_list(self.fields)
                 ),
             };
             let message = format!("unknown key {}: {expected}", quote(v));
@@ -525,8 +525,8 @@ mod tests {
         for fields in [
             crate::Request::FIELDS,
             crate::Consent::FIELDS,
-            crate::api::CompileRequest::FIELDS,
-            crate::api::LocaleRequest::FIELDS,
+            crate::surface::api::CompileRequest::FIELDS,
+            crate::surface::api::LocaleRequest::FIELDS,
         ] {
             assert!(fields.len() <= MAX_FIELDS, "{fields:?}");
         }
