@@ -46,7 +46,9 @@ pub use compile::{CompileError, Options};
 pub use evaluate::error::{ErrorBody, ErrorCode, ErrorEnvelope, RequestError};
 pub use evaluate::evaluator::Evaluator;
 pub use evaluate::examples::ExampleOutcome;
-pub use evaluate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
+pub use evaluate::report::{
+    BandRef, DefinitionRef, ENGINE_VERSION, EngineRef, Report, ResultEntry, Status,
+};
 pub use evaluate::request::{Answers, Consent, Request};
 pub use evaluate::session::{Progress, Session};
 pub use plan::disclosure::{Disclosure, Method, OutcomeFinding, ResultFinding};
@@ -61,6 +63,3 @@ pub use source::quote::{QUOTE_LIMIT, Quoted, key_path, quote};
 pub use source::span::{LineCol, Source};
 pub use surface::compile::{check, check_with, compile, compile_with};
 pub use surface::schema::{SchemaKind, json_schema};
-
-/// The engine's version, as written into every report.
-pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -70,7 +70,7 @@ impl fmt::Display for CompileError {
         let errors = self
             .diagnostics
             .iter()
-            .filter(|d| d.severity == crate::Severity::Error)
+            .filter(|d| d.severity == crate::source::diagnostic::Severity::Error)
             .count();
         write!(
             f,

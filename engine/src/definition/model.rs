@@ -6,7 +6,7 @@
 //! keeps the reader's keys equal to the schema's). It is deliberately close to
 //! the text: values keep their spans for diagnostics, and nothing is resolved
 //! here. The `#[serde(..)]` attributes shape the serialization and the schema.
-//! [`crate::compile`] validates and resolves it into an [`crate::Evaluator`].
+//! The compiler (`compile/`) validates and resolves it into an [`Evaluator`](crate::Evaluator).
 
 use schemars::JsonSchema;
 use serde::Serialize;

@@ -196,7 +196,7 @@ impl Evaluator {
                 digest: c.digest.clone(),
             },
             engine: EngineRef {
-                version: crate::ENGINE_VERSION.to_string(),
+                version: crate::evaluate::report::ENGINE_VERSION.to_string(),
             },
             locale,
             audience: audience.to_string(),

@@ -26,7 +26,10 @@ impl ExampleOutcome {
 impl Evaluator {
     /// Runs every example of the definition. `source` positions are taken
     /// from the text the evaluator was compiled from, when given.
-    pub fn run_examples(&self, source: Option<&crate::Source>) -> Vec<ExampleOutcome> {
+    pub fn run_examples(
+        &self,
+        source: Option<&crate::source::span::Source>,
+    ) -> Vec<ExampleOutcome> {
         let def = self.definition();
         def.examples
             .iter()

@@ -3,6 +3,9 @@
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+/// The engine's version, as written into every report.
+pub const ENGINE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
 /// The evaluated summary for one audience: released results only.
 ///
 /// It holds no answer, no item id, no item text and no score value; only

@@ -277,7 +277,7 @@ impl Request {
     }
 
     /// Parses a request from JSON. Errors name the JSON path.
-    pub fn from_json(json: &str) -> Result<Self, crate::RequestError> {
+    pub fn from_json(json: &str) -> Result<Self, crate::evaluate::error::RequestError> {
         json_path::read(json)
     }
 }

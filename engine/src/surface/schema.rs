@@ -75,9 +75,9 @@ pub fn json_schema(kind: SchemaKind) -> String {
         SchemaKind::Request => pretty::<Request>(),
         SchemaKind::Report => pretty::<Report>(),
         SchemaKind::Error => pretty::<ErrorEnvelope>(),
-        SchemaKind::Form => pretty::<crate::Form>(),
-        SchemaKind::Transparency => pretty::<crate::Transparency>(),
-        SchemaKind::Disclosure => pretty::<crate::Disclosure>(),
+        SchemaKind::Form => pretty::<crate::present::form::Form>(),
+        SchemaKind::Transparency => pretty::<crate::present::transparency::Transparency>(),
+        SchemaKind::Disclosure => pretty::<crate::plan::disclosure::Disclosure>(),
         SchemaKind::Compile => pretty::<crate::surface::api::CompileRequest>(),
     }
 }

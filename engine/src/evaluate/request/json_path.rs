@@ -25,8 +25,8 @@ use std::marker::PhantomData;
 use serde::Deserialize;
 use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use crate::RequestError;
 use crate::definition::model::VecMap;
+use crate::evaluate::error::RequestError;
 use crate::source::quote::{push_key, quote};
 
 /// A JSON path, built on the stack while reading and written out only for
