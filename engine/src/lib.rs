@@ -27,7 +27,8 @@
 
 #![deny(missing_docs)]
 
-// The stages, in pipeline order. A stage imports only the stages above it
+// The stages, in pipeline order: source, definition, rules, plan, compile,
+// evaluate, present, surface. A stage imports only the stages before it
 // (see the module map in book/src/contributing.md).
 mod compile;
 mod definition;

@@ -20,7 +20,7 @@ use crate::rules::Limits;
 use crate::rules::budget::{Budget, Meter};
 use crate::source::diagnostic::{Code, Diagnostic, Sink};
 use crate::source::span::{Source, Sp};
-use crate::source::words::{fmt_num, quote_list, suggest, summarize};
+use crate::source::words::{fmt_num, join_codes, quote_list, suggest, summarize};
 
 /// Band ids the format reserves for result statuses.
 pub(crate) const RESERVED_OUTCOMES: [&str; 2] = ["declined", "insufficient"];
@@ -65,19 +65,25 @@ impl CompileError {
     }
 }
 
-impl fmt::Display for CompileError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl CompileError {
+    /// The first line of the error: which source, and how many errors.
+    pub(crate) fn headline(&self) -> String {
         let errors = self
             .diagnostics
             .iter()
             .filter(|d| d.severity == crate::source::diagnostic::Severity::Error)
             .count();
-        write!(
-            f,
+        format!(
             "{} does not compile ({errors} error{})",
             self.source.name(),
             if errors == 1 { "" } else { "s" }
-        )?;
+        )
+    }
+}
+
+impl fmt::Display for CompileError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.headline())?;
         for d in &self.diagnostics {
             write!(f, "\n{d}")?;
         }
@@ -1579,12 +1585,4 @@ fn digest(def: &Definition) -> String {
         out.push_str(&format!("{b:02x}"));
     }
     out
-}
-
-fn join_codes(codes: &[i64]) -> String {
-    codes
-        .iter()
-        .map(i64::to_string)
-        .collect::<Vec<_>>()
-        .join(", ")
 }

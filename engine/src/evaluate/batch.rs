@@ -11,6 +11,7 @@
 use crate::evaluate::error::{ErrorCode, RequestError};
 use crate::evaluate::evaluator::Evaluator;
 use crate::evaluate::report::Status;
+use crate::evaluate::validate::{self, Via};
 
 /// The code that marks an unanswered cell.
 pub const MISSING: i32 = i32::MIN;
@@ -103,31 +104,16 @@ impl Evaluator {
                 ),
             ));
         }
-        if !c.audiences.contains(&options.audience) {
-            return Err(RequestError::new(
-                ErrorCode::UnknownAudience,
-                Some("audience".to_string()),
-                format!(
-                    "`{}` has no audience {}",
-                    c.id,
-                    crate::source::quote::quote(&options.audience)
-                ),
-                format!("use one of {}", c.audiences.join(", ")),
-            ));
-        }
+        validate::check_audience(c, &options.audience)?;
         let mut column_items = Vec::with_capacity(columns.len());
         for (i, col) in columns.iter().enumerate() {
             match c.item_index.get(*col) {
                 Some(&idx) => column_items.push(idx),
                 None => {
-                    return Err(RequestError::new(
-                        ErrorCode::UnknownItem,
+                    return Err(validate::unknown_item(
+                        c,
+                        col,
                         Some(format!("columns[{i}]")),
-                        format!(
-                            "`{}` has no item {}",
-                            c.id,
-                            crate::source::quote::quote(col)
-                        ),
                         "name the columns by the definition's item ids (see its form)",
                     ));
                 }
@@ -159,15 +145,10 @@ impl Evaluator {
                     match c.topic_index.get(*t) {
                         Some(&ti) => idx.push(ti),
                         None => {
-                            return Err(RequestError::new(
-                                ErrorCode::UnknownTopic,
+                            return Err(validate::unknown_topic(
+                                c,
+                                t,
                                 Some(format!("topics[{i}]")),
-                                format!(
-                                    "`{}` has no topic {}",
-                                    c.id,
-                                    crate::source::quote::quote(t)
-                                ),
-                                format!("use one of {}", c.topics.join(", ")),
                             ));
                         }
                     }
@@ -422,25 +403,7 @@ impl Job<'_> {
             if code == MISSING {
                 continue;
             }
-            let id = c.item_ids.get(item).map_or("", String::as_str);
-            let topic = c.item_topic.get(item).copied().unwrap_or(0);
-            if declined.get(topic).copied().unwrap_or(false) {
-                return Err(RequestError::new(
-                    ErrorCode::AnswerInDeclinedTopic,
-                    Some(format!("answers.{id}")),
-                    format!("item `{id}` is answered, but its topic is declined"),
-                    "a declined topic carries no answers",
-                ));
-            }
-            let scale = c.item_scale.get(item).and_then(|s| c.scales.get(*s));
-            if !scale.is_some_and(|s| s.contains(i64::from(code))) {
-                return Err(RequestError::new(
-                    ErrorCode::InvalidCode,
-                    Some(format!("answers.{id}")),
-                    format!("the answer to item `{id}` is not a code of its scale"),
-                    "use the item's codes, or the missing marker for no answer",
-                ));
-            }
+            validate::validate_answer(c, item, Some(i64::from(code)), declined, Via::Batch)?;
             if let Some(v) = values.get_mut(item) {
                 *v = Some(i64::from(code));
             }
@@ -506,23 +469,12 @@ impl Job<'_> {
                 .copied()
                 .unwrap_or(false);
             if !ok || declined.get(column.topic).copied().unwrap_or(false) {
-                // Rare: let the general path word the error.
+                // Rare: the same validation as every other path words the error.
                 let item = self.column_items.get(col).copied().unwrap_or(0);
-                let id = c.item_ids.get(item).map_or("", String::as_str);
                 return Err(if ok {
-                    RequestError::new(
-                        ErrorCode::AnswerInDeclinedTopic,
-                        Some(format!("answers.{id}")),
-                        format!("item `{id}` is answered, but its topic is declined"),
-                        "a declined topic carries no answers",
-                    )
+                    validate::answer_in_declined_topic(c, item, Via::Batch)
                 } else {
-                    RequestError::new(
-                        ErrorCode::InvalidCode,
-                        Some(format!("answers.{id}")),
-                        format!("the answer to item `{id}` is not a code of its scale"),
-                        "use the item's codes, or the missing marker for no answer",
-                    )
+                    validate::invalid_code(c, item, Via::Batch)
                 });
             }
         }

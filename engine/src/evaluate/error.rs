@@ -96,6 +96,16 @@ pub struct RequestError {
 }
 
 impl RequestError {
+    /// A bug in aspekt: `what` went wrong that a compiled definition rules out.
+    pub(crate) fn internal(what: &str) -> Self {
+        Self::new(
+            ErrorCode::Internal,
+            None,
+            format!("internal error: {what}"),
+            "this is a bug in aspekt; please report it with the definition",
+        )
+    }
+
     pub(crate) fn new(
         code: ErrorCode,
         path: impl Into<Option<String>>,

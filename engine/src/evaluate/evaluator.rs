@@ -9,12 +9,12 @@ use crate::definition::model::{Definition, Mode, Text};
 use crate::evaluate::error::{ErrorCode, RequestError};
 use crate::evaluate::report::{BandRef, DefinitionRef, EngineRef, Report, ResultEntry, Status};
 use crate::evaluate::request::Request;
+use crate::evaluate::validate::{self, Via};
 use crate::plan::compiled::Compiled;
 use crate::plan::{Choice, Chosen, NotChosen, ResultPlan, ScoreValue};
 use crate::rules::RuleFailure;
 use crate::source::diagnostic::Diagnostic;
-use crate::source::quote::{key_path, quote};
-use crate::source::words::quote_list;
+use crate::source::quote::quote;
 
 /// Per-item values of one evaluation (`None` = unanswered), zeroized on drop.
 pub(crate) type Values = Zeroizing<Vec<Option<i64>>>;
@@ -155,27 +155,9 @@ impl Evaluator {
                 ));
             }
         }
-        let locale = match &request.locale {
-            None => c.locales.first().cloned().unwrap_or_default(),
-            Some(l) if c.locales.contains(l) => l.clone(),
-            Some(l) => {
-                return Err(RequestError::new(
-                    ErrorCode::UnknownLocale,
-                    Some("locale".to_string()),
-                    format!("`{}` has no locale {}", c.id, quote(l)),
-                    format!("use one of {}", quote_strings(&c.locales)),
-                ));
-            }
-        };
+        let locale = validate::resolve_locale(c, request.locale.as_deref())?;
         let audience = request.audience.as_deref().unwrap_or(BUILTIN_AUDIENCES[0]);
-        if !c.audiences.iter().any(|a| a == audience) {
-            return Err(RequestError::new(
-                ErrorCode::UnknownAudience,
-                Some("audience".to_string()),
-                format!("`{}` has no audience {}", c.id, quote(audience)),
-                format!("use one of {}", quote_strings(&c.audiences)),
-            ));
-        }
+        validate::check_audience(c, audience)?;
         let (values, declined) = self.resolve(request)?;
         let mut results = Vec::new();
         let mut done = vec![None; c.results.len()];
@@ -222,11 +204,10 @@ impl Evaluator {
                     }
                 }
                 None => {
-                    return Err(RequestError::new(
-                        ErrorCode::UnknownTopic,
+                    return Err(validate::unknown_topic(
+                        c,
+                        t,
                         Some(format!("declined[{i}]")),
-                        format!("`{}` has no topic {}", c.id, quote(t)),
-                        format!("decline one of {}", quote_strings(&c.topics)),
                     ));
                 }
             }
@@ -237,57 +218,16 @@ impl Evaluator {
         // when that is not it.
         let mut next = 0;
         for (item, code) in request.answers.entries() {
-            // Built only when an error needs it: this loop runs per answer.
-            let path = || Some(key_path("answers", item));
             let hinted = c.item_ids.get(next).filter(|id| *id == item).map(|_| next);
             let Some(idx) = hinted.or_else(|| c.item_index.get(item).copied()) else {
-                return Err(RequestError::new(
-                    ErrorCode::UnknownItem,
-                    path(),
-                    format!("`{}` has no item {}", c.id, quote(item)),
-                    crate::source::words::suggest(
-                        item,
-                        &c.item_ids,
-                        "answer only the definition's items (see its form)",
-                    ),
+                return Err(validate::unknown_item(
+                    c,
+                    item,
+                    validate::answer_path(item),
+                    validate::ANSWER_ONLY_ITEMS,
                 ));
             };
-            let topic = c.item_topic.get(idx).copied().unwrap_or(0);
-            if declined.get(topic).copied().unwrap_or(false) && code.is_some() {
-                return Err(RequestError::new(
-                    ErrorCode::AnswerInDeclinedTopic,
-                    path(),
-                    format!(
-                        "item {} is answered, but its topic `{}` is declined",
-                        quote(item),
-                        c.topics.get(topic).map_or("", String::as_str)
-                    ),
-                    "a declined topic carries no answers: drop its answers or the decline",
-                ));
-            }
-            if let Some(code) = code {
-                let scale = c.item_scale.get(idx).and_then(|s| c.scales.get(*s));
-                if !scale.is_some_and(|s| s.contains(*code)) {
-                    // The message does not repeat the code: errors may be logged.
-                    let valid = scale.map(|s| s.codes.as_slice()).unwrap_or_default();
-                    return Err(RequestError::new(
-                        ErrorCode::InvalidCode,
-                        path(),
-                        format!(
-                            "the answer to item {} is not a code of its scale",
-                            quote(item)
-                        ),
-                        format!(
-                            "answer with one of the codes {}, or null for no answer",
-                            valid
-                                .iter()
-                                .map(i64::to_string)
-                                .collect::<Vec<_>>()
-                                .join(", ")
-                        ),
-                    ));
-                }
-            }
+            validate::validate_answer(c, idx, *code, &declined, Via::Request)?;
             if let Some(v) = values.get_mut(idx) {
                 *v = *code;
             }
@@ -332,7 +272,7 @@ impl Evaluator {
             let score = c
                 .scores
                 .get(i)
-                .ok_or_else(|| internal("a result names a missing score"))?;
+                .ok_or_else(|| RequestError::internal("a result names a missing score"))?;
             score.compute(values, false, &c.engine).map_err(|e| {
                 rule_failed(
                     &c.definition
@@ -372,12 +312,13 @@ impl Evaluator {
                 // already see.
                 let mut reached: Vec<(usize, usize)> = Vec::new();
                 for &si in sources {
-                    let source = c
-                        .results
-                        .get(si)
-                        .ok_or_else(|| internal("a strongest result names a missing result"))?;
+                    let source = c.results.get(si).ok_or_else(|| {
+                        RequestError::internal("a strongest result names a missing result")
+                    })?;
                     if matches!(source.choice, Choice::Strongest { .. }) {
-                        return Err(internal("a strongest result compares a strongest result"));
+                        return Err(RequestError::internal(
+                            "a strongest result compares a strongest result",
+                        ));
                     }
                     let computed;
                     let o = match done.get(si).and_then(Option::as_ref) {
@@ -434,7 +375,7 @@ impl Evaluator {
                     Ok(Chosen::Insufficient) => (Status::Insufficient, None),
                     // The compiler proves every reachable value lies in a band.
                     Err(NotChosen::NoBand) => {
-                        return Err(internal(&format!(
+                        return Err(RequestError::internal(&format!(
                             "result `{}` has no band for a reachable value",
                             r.id
                         )));
@@ -443,7 +384,9 @@ impl Evaluator {
                         return Err(rule_failed(&format!("result `{}`", r.id), &e, wording));
                     }
                     Err(NotChosen::Selection) => {
-                        return Err(internal("a selection was scored as a score result"));
+                        return Err(RequestError::internal(
+                            "a selection was scored as a score result",
+                        ));
                     }
                 };
                 Ok(Outcome {
@@ -604,19 +547,6 @@ fn rule_failed(owner: &str, e: &RuleFailure, wording: Wording) -> RequestError {
         None => "the definition's rule is faulty. Evaluation does not say how (that could depend on the answers): `aspekt check` on the definition enumerates the rule's inputs and shows the failure, and a definition's examples (`aspekt test`) show it for their answers".to_string(),
     };
     RequestError::new(ErrorCode::RuleFailed, None, message, help)
-}
-
-fn internal(what: &str) -> RequestError {
-    RequestError::new(
-        ErrorCode::Internal,
-        None,
-        format!("internal error: {what}"),
-        "this is a bug in aspekt; please report it with the definition",
-    )
-}
-
-fn quote_strings(items: &[String]) -> String {
-    quote_list(&items.iter().map(String::as_str).collect::<Vec<_>>())
 }
 
 /// The text in `locale`, else in the default locale, else any.

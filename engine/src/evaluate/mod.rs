@@ -9,3 +9,4 @@ pub(crate) mod examples;
 pub(crate) mod report;
 pub(crate) mod request;
 pub(crate) mod session;
+pub(crate) mod validate;

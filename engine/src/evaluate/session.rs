@@ -44,7 +44,8 @@ use crate::evaluate::error::{ErrorCode, RequestError};
 use crate::evaluate::evaluator::Evaluator;
 use crate::evaluate::report::Report;
 use crate::evaluate::request::{Answers, Consent, Request};
-use crate::source::quote::{key_path, quote};
+use crate::evaluate::validate::{self, Via};
+use crate::source::quote::quote;
 
 /// The message every call on a withdrawn session is refused with.
 const WITHDRAWN: &str = "consent was withdrawn; this session evaluates nothing more";
@@ -131,8 +132,6 @@ struct ItemInfo {
     /// Index into `Index::topics`; `None` when the definition names a topic
     /// it does not declare (a compiled definition never does).
     topic: Option<usize>,
-    /// The codes of the item's scale, sorted.
-    codes: Vec<i64>,
 }
 
 impl Index {
@@ -153,52 +152,29 @@ impl Index {
                     None => None,
                     Some(t) => topics.iter().position(|x| x == t.value()),
                 };
-                let mut codes: Vec<i64> = def
-                    .scales
-                    .iter()
-                    .find(|s| s.id.value() == it.scale.value())
-                    .map(|s| s.options.iter().map(|o| *o.code.value()).collect())
-                    .unwrap_or_default();
-                crate::source::sorted::sort(&mut codes);
-                codes.dedup();
                 ItemInfo {
                     id: it.id.value().clone(),
                     topic,
-                    codes,
                 }
             })
             .collect();
         Index { id, topics, items }
     }
 
-    fn item(&self, item: &str) -> Result<usize, RequestError> {
+    fn item(&self, evaluator: &Evaluator, item: &str) -> Result<usize, RequestError> {
         self.items.iter().position(|i| i.id == item).ok_or_else(|| {
-            RequestError::new(
-                ErrorCode::UnknownItem,
-                Some(key_path("answers", item)),
-                format!("`{}` has no item {}", self.id, quote(item)),
-                crate::source::words::suggest(
-                    item,
-                    self.items.iter().map(|i| &i.id),
-                    "answer only the definition's items (see its form)",
-                ),
+            validate::unknown_item(
+                evaluator.compiled(),
+                item,
+                validate::answer_path(item),
+                validate::ANSWER_ONLY_ITEMS,
             )
         })
     }
 
-    fn topic(&self, topic: &str) -> Result<usize, RequestError> {
+    fn topic(&self, evaluator: &Evaluator, topic: &str) -> Result<usize, RequestError> {
         self.topics.iter().position(|t| t == topic).ok_or_else(|| {
-            RequestError::new(
-                ErrorCode::UnknownTopic,
-                Some("declined".to_string()),
-                format!("`{}` has no topic {}", self.id, quote(topic)),
-                format!(
-                    "decline one of {}",
-                    crate::source::words::quote_list(
-                        &self.topics.iter().map(String::as_str).collect::<Vec<_>>()
-                    )
-                ),
-            )
+            validate::unknown_topic(evaluator.compiled(), topic, Some("declined".to_string()))
         })
     }
 }
@@ -278,50 +254,18 @@ impl Session {
     /// messages name the item, never the code.
     pub fn answer(&mut self, item: &str, code: i64) -> Result<(), RequestError> {
         let open = self.consented_mut()?;
-        let idx = open.index.item(item)?;
-        let info = open
-            .index
-            .items
-            .get(idx)
-            .ok_or_else(|| internal("an indexed item is missing"))?;
-        let path = Some(key_path("answers", item));
-        if let Some(t) = info.topic
-            && open.declined.get(t).copied().unwrap_or(false)
-        {
-            return Err(RequestError::new(
-                ErrorCode::AnswerInDeclinedTopic,
-                path,
-                format!(
-                    "item {} is answered, but its topic `{}` is declined",
-                    quote(item),
-                    open.index.topics.get(t).map_or("", String::as_str)
-                ),
-                "a declined topic carries no answers: reopen the topic first",
-            ));
-        }
-        if info.codes.binary_search(&code).is_err() {
-            // The message does not repeat the code: errors may be logged.
-            return Err(RequestError::new(
-                ErrorCode::InvalidCode,
-                path,
-                format!(
-                    "the answer to item {} is not a code of its scale",
-                    quote(item)
-                ),
-                format!(
-                    "answer with one of the codes {}",
-                    info.codes
-                        .iter()
-                        .map(i64::to_string)
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            ));
-        }
+        let idx = open.index.item(&open.evaluator, item)?;
+        validate::validate_answer(
+            open.evaluator.compiled(),
+            idx,
+            Some(code),
+            &open.declined,
+            Via::Session,
+        )?;
         let slot = open
             .values
             .get_mut(idx)
-            .ok_or_else(|| internal("an indexed item has no slot"))?;
+            .ok_or_else(|| RequestError::internal("an indexed item has no slot"))?;
         slot.zeroize();
         *slot = Some(code);
         Ok(())
@@ -331,7 +275,7 @@ impl Session {
     /// unanswered item, or one in a declined topic, is harmless.
     pub fn clear(&mut self, item: &str) -> Result<(), RequestError> {
         let open = self.consented_mut()?;
-        let idx = open.index.item(item)?;
+        let idx = open.index.item(&open.evaluator, item)?;
         if let Some(slot) = open.values.get_mut(idx) {
             slot.zeroize();
             *slot = None;
@@ -344,7 +288,7 @@ impl Session {
     /// harmless. Fails with [`ErrorCode::UnknownTopic`].
     pub fn decline(&mut self, topic: &str) -> Result<(), RequestError> {
         let open = self.consented_mut()?;
-        let t = open.index.topic(topic)?;
+        let t = open.index.topic(&open.evaluator, topic)?;
         for (info, slot) in open.index.items.iter().zip(open.values.iter_mut()) {
             if info.topic == Some(t) {
                 slot.zeroize();
@@ -362,7 +306,7 @@ impl Session {
     /// harmless. Fails with [`ErrorCode::UnknownTopic`].
     pub fn reopen(&mut self, topic: &str) -> Result<(), RequestError> {
         let open = self.consented_mut()?;
-        let t = open.index.topic(topic)?;
+        let t = open.index.topic(&open.evaluator, topic)?;
         if let Some(d) = open.declined.get_mut(t) {
             *d = false;
         }
@@ -373,14 +317,7 @@ impl Session {
     /// first locale). Fails with [`ErrorCode::UnknownLocale`].
     pub fn set_locale(&mut self, locale: &str) -> Result<(), RequestError> {
         let open = self.consented_mut()?;
-        if !open.evaluator.locales().iter().any(|l| l == locale) {
-            return Err(RequestError::new(
-                ErrorCode::UnknownLocale,
-                Some("locale".to_string()),
-                format!("`{}` has no locale {}", open.index.id, quote(locale)),
-                format!("use one of {}", quote_strings(open.evaluator.locales())),
-            ));
-        }
+        validate::resolve_locale(open.evaluator.compiled(), Some(locale))?;
         open.locale = Some(locale.to_string());
         Ok(())
     }
@@ -389,14 +326,7 @@ impl Session {
     /// [`ErrorCode::UnknownAudience`].
     pub fn set_audience(&mut self, audience: &str) -> Result<(), RequestError> {
         let open = self.consented_mut()?;
-        if !open.evaluator.audiences().iter().any(|a| a == audience) {
-            return Err(RequestError::new(
-                ErrorCode::UnknownAudience,
-                Some("audience".to_string()),
-                format!("`{}` has no audience {}", open.index.id, quote(audience)),
-                format!("use one of {}", quote_strings(open.evaluator.audiences())),
-            ));
-        }
+        validate::check_audience(open.evaluator.compiled(), audience)?;
         open.audience = Some(audience.to_string());
         Ok(())
     }
@@ -546,17 +476,4 @@ fn withdrawn() -> RequestError {
         WITHDRAWN,
         "start a new session if the person wants to answer again; this one holds nothing any more",
     )
-}
-
-fn internal(what: &str) -> RequestError {
-    RequestError::new(
-        ErrorCode::Internal,
-        None,
-        format!("internal error: {what}"),
-        "this is a bug in aspekt; please report it with the definition",
-    )
-}
-
-fn quote_strings(items: &[String]) -> String {
-    crate::source::words::quote_list(&items.iter().map(String::as_str).collect::<Vec<_>>())
 }

@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::Serialize;
 
 use crate::definition::model::Mode;
-use crate::evaluate::error::{ErrorCode, RequestError};
+use crate::evaluate::error::RequestError;
 use crate::evaluate::evaluator::{Evaluator, pick_text, wrap};
 use crate::evaluate::report::DefinitionRef;
 use crate::plan::disclosure::Method;
@@ -205,32 +205,12 @@ fn join(items: &[String], and: &str) -> String {
     }
 }
 
-/// The locale a request for `locale` gets: the given one if declared, else
-/// the default; an undeclared one is an error like in `evaluate`.
+/// The locale a request for `locale` gets, as in `evaluate`.
 pub(crate) fn resolve_locale(
     evaluator: &Evaluator,
     locale: Option<&str>,
 ) -> Result<String, RequestError> {
-    let locales = evaluator.locales();
-    match locale {
-        None => Ok(locales.first().cloned().unwrap_or_default()),
-        Some(l) if locales.iter().any(|x| x == l) => Ok(l.to_string()),
-        Some(l) => Err(RequestError::new(
-            ErrorCode::UnknownLocale,
-            Some("locale".to_string()),
-            format!(
-                "`{}` has no locale {}",
-                evaluator.id(),
-                crate::source::quote::quote(l)
-            ),
-            format!(
-                "use one of {}",
-                crate::source::words::quote_list(
-                    &locales.iter().map(String::as_str).collect::<Vec<_>>()
-                )
-            ),
-        )),
-    }
+    crate::evaluate::validate::resolve_locale(evaluator.compiled(), locale)
 }
 
 impl Evaluator {
@@ -240,7 +220,7 @@ impl Evaluator {
     /// voluntary, and that there is no overall recommendation.
     ///
     /// Show it before the person answers. An undeclared locale is an
-    /// [`ErrorCode::UnknownLocale`] error, as in [`Evaluator::evaluate`].
+    /// [`ErrorCode::UnknownLocale`](crate::ErrorCode::UnknownLocale) error, as in [`Evaluator::evaluate`].
     ///
     /// ```
     /// let who5 = aspekt::library::load("who5")?;

@@ -35,6 +35,15 @@ pub(crate) fn summarize(values: &[f64]) -> String {
     )
 }
 
+/// Answer codes, comma separated.
+pub(crate) fn join_codes(codes: &[i64]) -> String {
+    codes
+        .iter()
+        .map(i64::to_string)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 /// Names in backticks, comma separated.
 pub(crate) fn quote_list(items: &[&str]) -> String {
     items

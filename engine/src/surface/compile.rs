@@ -46,7 +46,7 @@ impl From<&CompileError> for ErrorEnvelope {
         ErrorEnvelope {
             error: ErrorBody {
                 code: ErrorCode::InvalidDefinition,
-                message: e.to_string().lines().next().unwrap_or_default().to_string(),
+                message: e.headline().lines().next().unwrap_or_default().to_string(),
                 path: None,
                 help: Some(
                     "fix the diagnostics listed; `aspekt check` shows them with their source lines"
