@@ -147,5 +147,13 @@ fn an_answer_in_a_declined_topic_gets_the_same_error_everywhere() {
         ];
         assert_same(&e, &errors, ErrorCode::AnswerInDeclinedTopic);
         assert!(errors[0].1.message.contains(&format!("`{topic}`")));
+        // A bad code in a declined topic is about the topic, on every path.
+        let (_, _, bad) = first_item(&e);
+        let errors = [
+            ("evaluate", via_evaluate(&e, &item, bad, Some(&topic))),
+            ("session", via_session(&e, &item, bad, Some(&topic))),
+            ("batch", via_batch(&e, &item, bad, Some(&topic))),
+        ];
+        assert_same(&e, &errors, ErrorCode::AnswerInDeclinedTopic);
     }
 }

@@ -469,13 +469,13 @@ impl Job<'_> {
                 .copied()
                 .unwrap_or(false);
             if !ok || declined.get(column.topic).copied().unwrap_or(false) {
-                // Rare: the same validation as every other path words the error.
+                // Rare: the same validation as every other path words the
+                // error (a bad code in a declined topic is about the topic).
                 let item = self.column_items.get(col).copied().unwrap_or(0);
-                return Err(if ok {
-                    validate::answer_in_declined_topic(c, item, Via::Batch)
-                } else {
-                    validate::invalid_code(c, item, Via::Batch)
-                });
+                validate::validate_answer(c, item, Some(i64::from(code)), declined, Via::Batch)?;
+                return Err(RequestError::internal(
+                    "the flat batch path rejected an answer that validates",
+                ));
             }
         }
         for fr in &kernel.results {

@@ -108,7 +108,7 @@ pub(crate) fn check_audience(c: &Compiled, audience: &str) -> Result<(), Request
 }
 
 /// An answer to an item of a declined topic.
-pub(crate) fn answer_in_declined_topic(c: &Compiled, idx: usize, via: Via) -> RequestError {
+fn answer_in_declined_topic(c: &Compiled, idx: usize, via: Via) -> RequestError {
     let item = c.item_ids.get(idx).map_or("", String::as_str);
     let topic = c
         .item_topic
@@ -128,7 +128,7 @@ pub(crate) fn answer_in_declined_topic(c: &Compiled, idx: usize, via: Via) -> Re
 
 /// An answer that is not a code of its item's scale. The message does not
 /// repeat the code.
-pub(crate) fn invalid_code(c: &Compiled, idx: usize, via: Via) -> RequestError {
+fn invalid_code(c: &Compiled, idx: usize, via: Via) -> RequestError {
     let item = c.item_ids.get(idx).map_or("", String::as_str);
     let codes = c
         .item_scale
