@@ -108,6 +108,9 @@ pub(crate) fn check_audience(c: &Compiled, audience: &str) -> Result<(), Request
 }
 
 /// An answer to an item of a declined topic.
+// Error paths stay out of line: inlined into the per-answer loop they cost
+// the WebAssembly module bytes and the loop nothing.
+#[inline(never)]
 fn answer_in_declined_topic(c: &Compiled, idx: usize, via: Via) -> RequestError {
     let item = c.item_ids.get(idx).map_or("", String::as_str);
     let topic = c
@@ -128,6 +131,7 @@ fn answer_in_declined_topic(c: &Compiled, idx: usize, via: Via) -> RequestError 
 
 /// An answer that is not a code of its item's scale. The message does not
 /// repeat the code.
+#[inline(never)]
 fn invalid_code(c: &Compiled, idx: usize, via: Via) -> RequestError {
     let item = c.item_ids.get(idx).map_or("", String::as_str);
     let codes = c
